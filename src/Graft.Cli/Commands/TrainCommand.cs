@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Graft.Cli.Terminal;
+using Graft.Heads;
+using Graft.Running;
+using Graft.Training;
+
+namespace Graft.Cli.Commands;
+
+/// <summary><c>graft train DATA --out DIR</c>: frozen features and a new head.</summary>
+public static class TrainCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var data = new Argument<string>("DATA")
+        {
+            Description = "Folder of class folders (DATA/<class>/...), or with train/ and val/ (and test/) of them",
+        };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for model, metrics.json, history.csv", Required = true, HelpName = "DIR" };
+        var head = new Option<string>("--head") { Description = "linear, mlp or svm", DefaultValueFactory = _ => "linear" };
+        var epochs = new Option<int?>("--epochs") { Description = "Most epochs (default: linear 100, mlp 30, svm 100)" };
+        var batch = new Option<int?>("--batch-size") { Description = "Samples per step (default 32)" };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default 1e-3)" };
+        var decay = new Option<double?>("--weight-decay") { Description = "L2 penalty (default: linear 1e-4, mlp 0, svm 1e-3)" };
+        var schedule = new Option<string?>("--schedule") { Description = "none, step or cosine (default: mlp step, others none)" };
+        var patience = new Option<int?>("--patience") { Description = "Early stopping after this many epochs without a better val loss; 0: off (default 10)" };
+        var seed = new Option<int>("--seed") { Description = "Seed for the split, initialisation and shuffling", DefaultValueFactory = _ => 0 };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Share of each class held out for val when there is no val folder", DefaultValueFactory = _ => 0.2 };
+        var hidden = new Option<string?>("--hidden") { Description = "mlp hidden widths, comma-separated (default 1028,512)" };
+        var dropout = new Option<double>("--dropout") { Description = "mlp dropout", DefaultValueFactory = _ => 0.5 };
+        var cache = CommonOptions.Cache();
+        var noCache = CommonOptions.NoCache();
+        var quiet = CommonOptions.Quiet();
+        var verbose = CommonOptions.Verbose();
+
+        var command = new Command("train", "Train a new head on frozen pretrained features, keep the best epoch, write the model")
+        {
+            data, output, head, epochs, batch, lr, decay, schedule, patience, seed, valFraction, hidden, dropout,
+            cache, noCache, quiet, verbose,
+        };
+        command.SetAction(parsed =>
+        {
+            var mode = OutputMode.Detect(parsed.GetValue(quiet), parsed.GetValue(verbose));
+            return CommandRunner.Run(mode, cancellation =>
+            {
+                var kind = parsed.GetValue(head)!;
+                var spec = HeadSpec.Of(kind, ParseHidden(parsed.GetValue(hidden)), parsed.GetValue(dropout));
+                var defaults = TrainOptions.For(kind);
+                var options = defaults with
+                {
+                    Epochs = parsed.GetValue(epochs) ?? defaults.Epochs,
+                    BatchSize = parsed.GetValue(batch) ?? defaults.BatchSize,
+                    LearningRate = parsed.GetValue(lr) ?? defaults.LearningRate,
+                    WeightDecay = parsed.GetValue(decay) ?? defaults.WeightDecay,
+                    Schedule = parsed.GetValue(schedule) ?? defaults.Schedule,
+                    Patience = parsed.GetValue(patience) ?? defaults.Patience,
+                    Seed = parsed.GetValue(seed),
+                };
+                var request = new TrainRequest
+                {
+                    DataDir = parsed.GetValue(data)!, OutDir = parsed.GetValue(output)!, Head = spec, Options = options,
+                    ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
+                    NoCache = parsed.GetValue(noCache),
+                };
+                return Execute(request, mode, cancellation);
+            });
+        });
+        return command;
+    }
+
+    static int Execute(TrainRequest request, OutputMode mode, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var logger = new ConsoleLogger(mode);
+        var result = CommandRunner.WithProgress(mode,
+            observer => new TrainingRun(logger, observer).Run(request, cancellation));
+
+        if (!mode.Quiet)
+        {
+            Console.Out.WriteLine(
+                $"Features: {result.FromCache} from the cache, {result.Extracted} extracted" +
+                (result.Extracted == 0 ? " (nothing to extract)" : ""));
+            var training = result.Metrics.Training;
+            Console.Out.WriteLine(
+                $"Head {training.Head} on {training.Backbone}/{training.Layer}: {training.EpochsRun} epochs, " +
+                $"kept epoch {training.BestEpoch} (lowest val loss); {training.StopReason}");
+            Reports.PrintSplits(result.Metrics);
+            Reports.PrintPerClass("val", result.Metrics.Val);
+            Console.Out.WriteLine($"Wrote {result.ModelPath}, metrics.json and history.csv in {request.OutDir}");
+        }
+        else
+        {
+            Console.Out.WriteLine($"val accuracy {result.Metrics.Val.Accuracy:F4}, loss {result.Metrics.Val.Loss:F4}");
+        }
+        CommandRunner.PrintSummary(result.Summary, logger.Warnings, clock.Elapsed);
+        return 0;
+    }
+
+    static int[]? ParseHidden(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        try
+        {
+            var widths = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(int.Parse).ToArray();
+            if (widths.Length == 0 || widths.Any(w => w < 1))
+                throw new FormatException();
+            return widths;
+        }
+        catch (FormatException)
+        {
+            throw new GraftException($"--hidden '{text}': give positive widths separated by commas, such as 1028,512");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Graft.Cli.Commands;
+
+var root = new RootCommand("Graft: transfer learning for .NET. Reuse an ImageNet-pretrained network on your own image classes.")
+{
+    TrainCommand.Create(),
+};
+return root.Parse(args).Invoke();

@@ -1,0 +1,47 @@
+using System.Globalization;
+using Graft.Features;
+using Graft.Running;
+using Graft.Training;
+
+namespace Graft.Cli.Terminal;
+
+/// <summary>Progress as plain lines, for logs and redirected output.</summary>
+public sealed class PlainObserver(OutputMode mode) : IRunObserver
+{
+    int _lastTenth = -1;
+
+    /// <inheritdoc />
+    public void ExtractionStarted(string split, int total)
+    {
+        _lastTenth = -1;
+        Say($"{split}: {total} images");
+    }
+
+    /// <inheritdoc />
+    public void ExtractionProgressed(string split, ExtractionProgress progress)
+    {
+        var tenth = progress.Total == 0 ? 10 : progress.Done * 10 / progress.Total;
+        if (tenth == _lastTenth || tenth == 0)
+            return;
+        _lastTenth = tenth;
+        Say($"{split}: {progress.Done}/{progress.Total} ({progress.FromCache} from cache)");
+    }
+
+    /// <inheritdoc />
+    public void TrainingStarted(int epochs) => Say($"training the head for up to {epochs} epochs");
+
+    /// <inheritdoc />
+    public void EpochEnded(EpochRecord r) => Say(Format(r));
+
+    /// <summary>One epoch as a line.</summary>
+    public static string Format(EpochRecord r) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {r.Epoch,3}  train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:F4}  " +
+        $"val loss {r.ValLoss:F4} acc {r.ValAccuracy:F4}  lr {r.LearningRate:G3}{(r.Best ? "  *" : "")}");
+
+    void Say(string line)
+    {
+        if (!mode.Quiet)
+            lock (Console.Out)
+                Console.Out.WriteLine(line);
+    }
+}

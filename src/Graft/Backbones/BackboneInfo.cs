@@ -1,0 +1,19 @@
+namespace Graft.Backbones;
+
+/// <summary>What a backbone is: its id, the layer features come from, their size, and its preprocessing.</summary>
+/// <param name="Id">A stable name, such as <c>resnet18</c>.</param>
+/// <param name="Layer">The layer the features are taken from (after global average pooling).</param>
+/// <param name="FeatureDim">Length of one feature vector.</param>
+/// <param name="Preprocessing">How images become input tensors.</param>
+/// <param name="WeightsFingerprint">Identifies the weights file, so cached features follow it.</param>
+public sealed record BackboneInfo(
+    string Id, string Layer, int FeatureDim, Preprocessing Preprocessing, string WeightsFingerprint)
+{
+    /// <summary>A key that changes whenever this backbone would produce different features.</summary>
+    public string CacheKey()
+    {
+        var text = $"{Id}|{Layer}|{FeatureDim}|{WeightsFingerprint}|{Preprocessing.Fingerprint()}";
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
+        return $"{Id}-{Layer}-{Convert.ToHexString(hash)[..16].ToLowerInvariant()}";
+    }
+}

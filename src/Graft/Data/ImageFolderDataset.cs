@@ -1,0 +1,172 @@
+namespace Graft.Data;
+
+/// <summary>
+/// Images sorted into one folder per class, the layout torchvision's ImageFolder reads: either
+/// <c>DATA/train/&lt;class&gt;</c> with <c>DATA/val/&lt;class&gt;</c> (and optionally
+/// <c>DATA/test/&lt;class&gt;</c>), or a single <c>DATA/&lt;class&gt;</c> split into train and val.
+/// </summary>
+public sealed class ImageFolderDataset
+{
+    /// <summary>Class names, sorted ordinally; a label is an index into this list.</summary>
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    /// <summary>Training images.</summary>
+    public required IReadOnlyList<LabeledImage> Train { get; init; }
+
+    /// <summary>Validation images: the val folder, or the held-out part of a split.</summary>
+    public required IReadOnlyList<LabeledImage> Val { get; init; }
+
+    /// <summary>Test images, when a test folder exists.</summary>
+    public IReadOnlyList<LabeledImage>? Test { get; init; }
+
+    /// <summary>True when val was split off the training folders.</summary>
+    public bool ValIsSplit { get; init; }
+
+    /// <summary>Things the user should know (empty classes, missing classes in val, ...).</summary>
+    public required IReadOnlyList<string> Warnings { get; init; }
+
+    /// <summary>Hidden or system entries that were ignored.</summary>
+    public required IReadOnlyList<string> Ignored { get; init; }
+
+    /// <summary>Reads a data folder.</summary>
+    /// <param name="root">The data folder.</param>
+    /// <param name="valFraction">Share of each class held out for val when there is no val folder.</param>
+    /// <param name="seed">Seed of the split.</param>
+    public static ImageFolderDataset Load(string root, double valFraction = 0.2, int seed = 0)
+    {
+        if (!Directory.Exists(root))
+            throw new GraftException(File.Exists(root)
+                ? $"{root}: is a file; give the folder that holds one sub-folder per class"
+                : $"{root}: folder not found");
+        if (valFraction is <= 0 or >= 1)
+            throw new GraftException($"--val-fraction must be between 0 and 1 (got {valFraction})");
+
+        var warnings = new List<string>();
+        var ignored = new List<string>();
+        var trainDir = Path.Combine(root, "train");
+        var valDir = FirstExisting(root, "val", "valid", "validation");
+        var testDir = FirstExisting(root, "test");
+
+        if (Directory.Exists(trainDir))
+        {
+            var train = ClassFolders.Read(trainDir, warnings, ignored);
+            RequireTwoClasses(train, trainDir);
+            var classNames = train.Keys.ToList();
+            if (valDir is null)
+            {
+                warnings.Add($"{root}: no val folder; holding out {valFraction:P0} of each class of train for val");
+                var (t, v) = Split(train, classNames, valFraction, seed);
+                return new ImageFolderDataset
+                {
+                    ClassNames = classNames, Train = t, Val = v, ValIsSplit = true,
+                    Test = testDir is null ? null : ReadLabelled(testDir, classNames, warnings, ignored),
+                    Warnings = warnings, Ignored = ignored,
+                };
+            }
+            return new ImageFolderDataset
+            {
+                ClassNames = classNames,
+                Train = Flatten(train, classNames),
+                Val = ReadLabelled(valDir, classNames, warnings, ignored),
+                Test = testDir is null ? null : ReadLabelled(testDir, classNames, warnings, ignored),
+                Warnings = warnings, Ignored = ignored,
+            };
+        }
+
+        var all = ClassFolders.Read(root, warnings, ignored);
+        RequireTwoClasses(all, root);
+        var names = all.Keys.ToList();
+        var (trainSet, valSet) = Split(all, names, valFraction, seed);
+        return new ImageFolderDataset
+        {
+            ClassNames = names, Train = trainSet, Val = valSet, ValIsSplit = true,
+            Warnings = warnings, Ignored = ignored,
+        };
+    }
+
+    /// <summary>
+    /// Reads a labelled split (val or test) whose class folders are mapped to
+    /// <paramref name="classNames"/> by name. A class the model does not know is an error.
+    /// </summary>
+    public static IReadOnlyList<LabeledImage> ReadLabelled(
+        string folder, IReadOnlyList<string> classNames, List<string> warnings, List<string> ignored)
+    {
+        if (!Directory.Exists(folder))
+            throw new GraftException($"{folder}: folder not found");
+
+        var classes = ClassFolders.Read(folder, warnings, ignored);
+        if (classes.Count == 0)
+            throw new GraftException($"{folder}: no class folders with images found (expected {folder}/<class>/<image>)");
+
+        var unknown = classes.Keys.Where(name => !classNames.Contains(name)).ToList();
+        if (unknown.Count > 0)
+            throw new GraftException(
+                $"{Path.Combine(folder, unknown[0])}: class not in train (train has: {string.Join(", ", classNames)})" +
+                (unknown.Count > 1 ? $"; also unknown: {string.Join(", ", unknown.Skip(1))}" : ""));
+
+        foreach (var missing in classNames.Where(name => !classes.ContainsKey(name)))
+            warnings.Add($"{folder}: has no images of class '{missing}'; its accuracy there is not measured");
+        return Flatten(classes, classNames);
+    }
+
+    static string? FirstExisting(string root, params string[] names) =>
+        names.Select(name => Path.Combine(root, name)).FirstOrDefault(Directory.Exists);
+
+    static void RequireTwoClasses(SortedDictionary<string, List<string>> classes, string folder)
+    {
+        if (classes.Count == 0)
+            throw new GraftException(
+                $"{folder}: no class folders with images found; expected one sub-folder per class " +
+                $"({folder}/<class>/<image>), or train/ and val/ folders of that shape");
+        if (classes.Count == 1)
+            throw new GraftException(
+                $"{folder}: only one class ('{classes.Keys.First()}'); a classifier needs at least two class folders");
+    }
+
+    static List<LabeledImage> Flatten(SortedDictionary<string, List<string>> classes, IReadOnlyList<string> names)
+    {
+        var result = new List<LabeledImage>();
+        foreach (var (name, files) in classes)
+        {
+            var label = IndexOf(names, name);
+            result.AddRange(files.Select(file => new LabeledImage(file, label)));
+        }
+        return result;
+    }
+
+    static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (var i = 0; i < names.Count; i++)
+            if (string.Equals(names[i], name, StringComparison.Ordinal))
+                return i;
+        return -1;
+    }
+
+    static (List<LabeledImage> Train, List<LabeledImage> Val) Split(
+        SortedDictionary<string, List<string>> classes, IReadOnlyList<string> names, double valFraction, int seed)
+    {
+        var train = new List<LabeledImage>();
+        var val = new List<LabeledImage>();
+        foreach (var (name, files) in classes)
+        {
+            var label = IndexOf(names, name);
+            var order = files.ToArray();
+            new Random(seed ^ StableHash(name)).Shuffle(order);
+            var held = files.Count < 2 ? 0 : Math.Clamp((int)Math.Round(files.Count * valFraction), 1, files.Count - 1);
+            val.AddRange(order.Take(held).Order(StringComparer.Ordinal).Select(f => new LabeledImage(f, label)));
+            train.AddRange(order.Skip(held).Order(StringComparer.Ordinal).Select(f => new LabeledImage(f, label)));
+        }
+        return (train, val);
+    }
+
+    static int StableHash(string text)
+    {
+        unchecked
+        {
+            var hash = (int)2166136261;
+            foreach (var ch in text)
+                hash = (hash ^ ch) * 16777619;
+            return hash;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json.Serialization;
+
+namespace Graft.Evaluation;
+
+/// <summary>The shape of metrics.json: classes, image counts, and the metrics of each split.</summary>
+public sealed record RunMetrics
+{
+    /// <summary>Class names in label order.</summary>
+    [JsonPropertyName("classes")] public required IReadOnlyList<string> Classes { get; init; }
+
+    /// <summary>Images used and skipped.</summary>
+    [JsonPropertyName("images")] public required ImageCounts Images { get; init; }
+
+    /// <summary>Metrics on the training images.</summary>
+    [JsonPropertyName("train")] public required SplitMetrics Train { get; init; }
+
+    /// <summary>Metrics on the validation images.</summary>
+    [JsonPropertyName("val")] public required SplitMetrics Val { get; init; }
+
+    /// <summary>Metrics on the test images, when there is a test folder.</summary>
+    [JsonPropertyName("test")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SplitMetrics? Test { get; init; }
+
+    /// <summary>The epoch whose weights were kept, and why training ended.</summary>
+    [JsonPropertyName("training")] public required TrainingSummary Training { get; init; }
+}
+
+/// <summary>Images used, and skipped by reason.</summary>
+public sealed record ImageCounts(
+    [property: JsonPropertyName("used")] int Used,
+    [property: JsonPropertyName("skipped")] int Skipped,
+    [property: JsonPropertyName("skipped_by_reason")] IReadOnlyDictionary<string, int> SkippedByReason);
+
+/// <summary>Which head was trained, on what, and how training ended.</summary>
+public sealed record TrainingSummary(
+    [property: JsonPropertyName("backbone")] string Backbone,
+    [property: JsonPropertyName("layer")] string Layer,
+    [property: JsonPropertyName("head")] string Head,
+    [property: JsonPropertyName("epochs_run")] int EpochsRun,
+    [property: JsonPropertyName("best_epoch")] int BestEpoch,
+    [property: JsonPropertyName("stop_reason")] string StopReason);

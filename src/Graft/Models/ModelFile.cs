@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Graft.Models;
+
+/// <summary>
+/// The model file: one self-describing file that holds plain data only, so loading it can never
+/// run code or construct arbitrary types.
+/// </summary>
+/// <remarks>
+/// Layout (little-endian): the 8 bytes "GRAFTMDL"; the format version (uint32); 4 reserved bytes;
+/// the length of the JSON header (uint64); the UTF-8 JSON header (metadata and a directory of
+/// tensors: name, shape, offset); the float32 tensor data; and last, the SHA-256 of everything
+/// before it, which catches truncated and damaged files. Files are written to a temporary file
+/// and renamed, so a crash never leaves half a model behind.
+/// </remarks>
+public static class ModelFile
+{
+    /// <summary>The format version this Graft writes and the newest it reads.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>Graft's version, stored in every file.</summary>
+    public const string GraftVersion = "0.1.0";
+
+    static readonly byte[] Magic = "GRAFTMDL"u8.ToArray();
+    const int PreambleLength = 24;
+    const int ChecksumLength = 32;
+
+    /// <summary>JSON settings shared by model files and reports: snake_case names.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    sealed record TensorEntry(string Name, long[] Shape, long Offset);
+
+    sealed record Header(ModelMetadata Metadata, List<TensorEntry> Tensors);
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
+    public static void Save(GraftModel model, string path)
+    {
+        var entries = new List<TensorEntry>();
+        long offset = 0;
+        foreach (var (name, tensor) in model.Tensors)
+        {
+            entries.Add(new TensorEntry(name, tensor.Shape, offset));
+            offset += tensor.Data.Length * 4L;
+        }
+        var header = JsonSerializer.SerializeToUtf8Bytes(new Header(model.Metadata, entries), Json);
+
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temporary = $"{full}.{Environment.ProcessId}.tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            void Write(ReadOnlySpan<byte> bytes)
+            {
+                stream.Write(bytes);
+                sha.AppendData(bytes);
+            }
+
+            var preamble = new byte[PreambleLength];
+            Magic.CopyTo(preamble, 0);
+            BinaryPrimitives.WriteInt32LittleEndian(preamble.AsSpan(8), FormatVersion);
+            BinaryPrimitives.WriteInt64LittleEndian(preamble.AsSpan(16), header.Length);
+            Write(preamble);
+            Write(header);
+            foreach (var tensor in model.Tensors.Values)
+                Write(MemoryMarshal.AsBytes(tensor.Data.AsSpan()));
+            stream.Write(sha.GetHashAndReset());
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, full, overwrite: true);
+    }
+
+    /// <summary>Reads a model file, with a clear <see cref="GraftException"/> for anything that is not a sound one.</summary>
+    public static GraftModel Load(string path)
+    {
+        if (Directory.Exists(path))
+            path = Path.Combine(path, "model");
+        if (!File.Exists(path))
+            throw new GraftException($"{path}: model file not found (give the folder written by 'graft train --out', or its 'model' file)");
+
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new GraftException($"{path}: not a Graft model file (it does not start with the Graft signature)");
+        if (bytes.Length < PreambleLength + ChecksumLength)
+            throw new GraftException($"{path}: the model file is truncated ({bytes.Length} bytes); train it again");
+
+        var version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
+        if (version > FormatVersion)
+            throw new GraftException(
+                $"{path}: written in model format {version} by a newer Graft; this Graft ({GraftVersion}) reads " +
+                $"format {FormatVersion} and older. Upgrade Graft to use it.");
+        if (version < 1)
+            throw new GraftException($"{path}: model format {version} is not valid; the file is damaged");
+
+        var body = bytes.AsSpan(0, bytes.Length - ChecksumLength);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumLength)))
+            throw new GraftException($"{path}: the model file is damaged or truncated (checksum mismatch); train it again");
+
+        var headerLength = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16));
+        if (headerLength <= 0 || PreambleLength + headerLength > body.Length)
+            throw new GraftException($"{path}: the model file's header is damaged");
+
+        Header header;
+        try
+        {
+            header = JsonSerializer.Deserialize<Header>(bytes.AsSpan(PreambleLength, (int)headerLength), Json)
+                     ?? throw new JsonException("empty header");
+        }
+        catch (JsonException e)
+        {
+            throw new GraftException($"{path}: the model file's header cannot be read ({e.Message})", e);
+        }
+
+        var data = body[(int)(PreambleLength + headerLength)..];
+        var tensors = new Dictionary<string, NamedTensor>();
+        foreach (var entry in header.Tensors)
+        {
+            var count = entry.Shape.Aggregate(1L, (a, b) => a * b);
+            if (count < 0 || entry.Offset < 0 || entry.Offset + count * 4 > data.Length)
+                throw new GraftException($"{path}: tensor '{entry.Name}' lies outside the file; the file is damaged");
+            var values = MemoryMarshal.Cast<byte, float>(data.Slice((int)entry.Offset, (int)(count * 4))).ToArray();
+            tensors[entry.Name] = new NamedTensor(entry.Shape, values);
+        }
+        return new GraftModel(header.Metadata, tensors);
+    }
+}

@@ -1,0 +1,29 @@
+using Graft.Heads;
+using Graft.Training;
+
+namespace Graft.Running;
+
+/// <summary>What <c>graft train</c> is asked to do.</summary>
+public sealed record TrainRequest
+{
+    /// <summary>The data folder (class folders, or train/ and val/ of them).</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>Where the model, metrics.json and history.csv go.</summary>
+    public required string OutDir { get; init; }
+
+    /// <summary>The head to train.</summary>
+    public HeadSpec Head { get; init; } = HeadSpec.Of("linear");
+
+    /// <summary>Training options.</summary>
+    public TrainOptions Options { get; init; } = new();
+
+    /// <summary>Share of each class held out when there is no val folder.</summary>
+    public double ValFraction { get; init; } = 0.2;
+
+    /// <summary>The feature cache folder (null: the default one).</summary>
+    public string? CacheDir { get; init; }
+
+    /// <summary>Turns the feature cache off.</summary>
+    public bool NoCache { get; init; }
+}

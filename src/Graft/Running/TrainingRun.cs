@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Graft.Backbones;
+using Graft.Data;
+using Graft.Evaluation;
+using Graft.Features;
+using Graft.Heads;
+using Graft.Models;
+using Graft.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Graft.Running;
+
+/// <summary>
+/// The main job: read the data folder, extract (or reuse) frozen features, train a head, keep the
+/// best epoch, measure every split, and write the model, metrics.json and history.csv.
+/// </summary>
+public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer = null)
+{
+    readonly ILogger _logger = logger ?? NullLogger.Instance;
+    readonly IRunObserver _observer = observer ?? Observed.None;
+
+    /// <summary>Runs <paramref name="request"/>.</summary>
+    public TrainResult Run(TrainRequest request, CancellationToken cancellation = default)
+    {
+        request.Options.Validate();
+        var data = ImageFolderDataset.Load(request.DataDir, request.ValFraction, request.Options.Seed);
+        foreach (var warning in data.Warnings)
+            _logger.LogWarning("{Warning}", warning);
+        foreach (var entry in data.Ignored)
+            _logger.LogDebug("Ignored {Entry}", entry);
+
+        using var extractor = EmbeddedResNet18.Open();
+        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
+            _observer, _logger);
+        var train = source.Extract("train", data.Train, cancellation);
+        var val = source.Extract("val", data.Val, cancellation);
+        var test = data.Test is null ? null : source.Extract("test", data.Test, cancellation);
+        cancellation.ThrowIfCancellationRequested();
+
+        _observer.TrainingStarted(request.Options.Epochs);
+        var trained = new HeadTrainer(_logger).Train(
+            train, val, data.ClassNames.Count, request.Head, request.Options, Observed.Epochs(_observer), cancellation);
+        using var head = trained.Head;
+
+        var all = new[] { train, val, test }.OfType<FeatureSet>().ToList();
+        var skipped = all.SelectMany(f => f.Skipped).ToList();
+        var summary = new RunSummary(all.Sum(f => f.Count), skipped,
+            data.Warnings.Concat(all.SelectMany(f => f.Warnings).Select(w => $"{w.Path}: {w.Reason}")).ToList());
+        var metrics = new RunMetrics
+        {
+            Classes = data.ClassNames,
+            Images = new ImageCounts(summary.Used, skipped.Count, summary.SkippedByKind),
+            Train = Measure(head, train, data.ClassNames),
+            Val = Measure(head, val, data.ClassNames),
+            Test = test is null ? null : Measure(head, test, data.ClassNames),
+            Training = new TrainingSummary(source.Backbone.Id, source.Backbone.Layer, request.Head.Kind,
+                trained.History.Count, trained.BestEpoch, trained.StopReason),
+        };
+
+        Directory.CreateDirectory(request.OutDir);
+        var modelPath = Path.Combine(request.OutDir, "model");
+        var model = GraftModel.From(head, new ModelMetadata
+        {
+            Classes = data.ClassNames, Backbone = source.Backbone, Head = request.Head,
+            Training = request.Options, ValMetrics = metrics.Val,
+        });
+        ModelFile.Save(model, modelPath);
+        WriteAtomically(Path.Combine(request.OutDir, "metrics.json"),
+            JsonSerializer.Serialize(metrics, ModelFile.Json) + "\n");
+        WriteAtomically(Path.Combine(request.OutDir, "history.csv"), HistoryCsv(trained.History));
+
+        return new TrainResult(metrics, trained.History, modelPath,
+            all.Sum(f => f.FromCache), all.Sum(f => f.Computed), summary);
+    }
+
+    /// <summary>The metrics of <paramref name="head"/> on one split's features.</summary>
+    public static SplitMetrics Measure(Classifier head, FeatureSet features, IReadOnlyList<string> classNames) =>
+        SplitMetrics.Compute(classNames, features.Labels, Probabilities.Of(head, features.Features));
+
+    static string HistoryCsv(IReadOnlyList<EpochRecord> history)
+    {
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,best\n");
+        foreach (var r in history)
+            csv.AppendLine(string.Join(',', r.Epoch.ToString(CultureInfo.InvariantCulture),
+                F(r.TrainLoss), F(r.TrainAccuracy), F(r.ValLoss), F(r.ValAccuracy), F(r.LearningRate),
+                r.Best ? "1" : "0"));
+        return csv.ToString();
+
+        static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Writes a text file through a temporary file and a rename.</summary>
+    public static void WriteAtomically(string path, string text)
+    {
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
+    }
+}
