@@ -22,7 +22,7 @@ public static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "Most epochs (default: linear 100, mlp 30, svm 100)" };
         var batch = new Option<int?>("--batch-size") { Description = "Samples per step (default 32)" };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default 1e-3)" };
-        var decay = new Option<double?>("--weight-decay") { Description = "L2 penalty (default: linear 1e-4, mlp 0, svm 1e-3)" };
+        var decay = new Option<double?>("--weight-decay") { Description = "L2 penalty (default: linear 0.1, mlp 0, svm 1e-3)" };
         var schedule = new Option<string?>("--schedule") { Description = "none, step or cosine (default: mlp step, others none)" };
         var patience = new Option<int?>("--patience") { Description = "Early stopping after this many epochs without a better val loss; 0: off (default 10)" };
         var seed = new Option<int>("--seed") { Description = "Seed for the split, initialisation and shuffling", DefaultValueFactory = _ => 0 };

@@ -10,7 +10,9 @@ namespace Graft.Backbones;
 /// </summary>
 /// <remarks>
 /// Its input convention is its own: 224x224, BGR, 0-255, minus a per-pixel mean image (taken from
-/// the package's ResNetPreprocess.onnx), no division by a standard deviation. Its four stages
+/// the package's ResNetPreprocess.onnx), no division by a standard deviation. Images are resized
+/// so the shorter side is 256 and centre-cropped to 224, which measured better on the shared data
+/// than ML.NET's 224 crop (hymenoptera val loss 0.14 against 0.19 with a linear head). Its four stages
 /// have [2, 2, 2, 3] basic blocks, so it is not torchvision's resnet18.
 /// </remarks>
 public static class EmbeddedResNet18
@@ -80,7 +82,7 @@ public static class EmbeddedResNet18
         var channelMeans = Enumerable.Range(0, 3)
             .Select(c => (float)meanImage.AsSpan(c * plane, plane).ToArray().Average())
             .ToArray();
-        return new Preprocessing(new ResizeSpec("crop", 224, 224), "BGR", 1f, channelMeans, [1f, 1f, 1f])
+        return new Preprocessing(new ResizeSpec("crop", 256, 224), "BGR", 1f, channelMeans, [1f, 1f, 1f])
         {
             MeanImage = meanImage,
         };

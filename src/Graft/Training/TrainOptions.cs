@@ -13,7 +13,7 @@ public sealed record TrainOptions
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>L2 penalty on the weights.</summary>
-    public double WeightDecay { get; init; } = 1e-4;
+    public double WeightDecay { get; init; } = 0.1;
 
     /// <summary>Learning-rate schedule: <c>none</c>, <c>step</c> or <c>cosine</c>.</summary>
     public string Schedule { get; init; } = "none";
