@@ -65,14 +65,15 @@ public static class CommandRunner
     }
 
     /// <summary>Prints the closing summary: images used, skipped by reason, warnings.</summary>
-    public static void PrintSummary(RunSummary summary, int warnings, TimeSpan elapsed)
+    public static void PrintSummary(RunSummary summary, int warnings, TimeSpan elapsed, TextWriter? writer = null)
     {
+        writer ??= Console.Out;
         var skipped = summary.Skipped.Count == 0
             ? "0 skipped"
             : $"{summary.Skipped.Count} skipped ({string.Join(", ", summary.SkippedByKind.Select(kv => $"{kv.Value} {kv.Key}"))})";
-        Console.Out.WriteLine($"Summary: {summary.Used} images used, {skipped}, {warnings} warnings, {elapsed.TotalSeconds:F1} s");
+        writer.WriteLine($"Summary: {summary.Used} images used, {skipped}, {warnings} warnings, {elapsed.TotalSeconds:F1} s");
         foreach (var skip in summary.Skipped)
-            Console.Out.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
+            writer.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
     }
 
     /// <summary>Runs with progress bars on a terminal and plain lines otherwise.</summary>
