@@ -1,0 +1,77 @@
+using Graft.Running;
+using Graft.Heads;
+using Graft.Training;
+
+namespace Graft.Tests;
+
+/// <summary>Extracts each shared data set's features once into a cache the tests of this class share.</summary>
+public sealed class SharedCacheFixture : IDisposable
+{
+    readonly TempFolder _folder = new();
+
+    /// <summary>The shared cache folder.</summary>
+    public string Cache => Path.Combine(_folder.Path, "cache");
+
+    /// <summary>A new output folder.</summary>
+    public string NewOut() => Path.Combine(_folder.Path, "out-" + Guid.NewGuid().ToString("N")[..8]);
+
+    /// <inheritdoc />
+    public void Dispose() => _folder.Dispose();
+}
+
+public class TrainingRunTests(SharedCacheFixture shared) : IClassFixture<SharedCacheFixture>
+{
+    TrainResult Train(string data, string head = "linear", int seed = 0, string? outDir = null) =>
+        new TrainingRun().Run(new TrainRequest
+        {
+            DataDir = SharedData.Data(data), OutDir = outDir ?? shared.NewOut(), CacheDir = shared.Cache,
+            Head = HeadSpec.Of(head), Options = TrainOptions.For(head) with { Seed = seed },
+        });
+
+    [SharedDataFact]
+    public void LinearHeadOnAntsAndBeesReachesTheTutorialsAccuracy()
+    {
+        var result = Train("hymenoptera_data");
+        Assert.True(result.Metrics.Val.Accuracy >= 0.93, $"val accuracy {result.Metrics.Val.Accuracy}");
+        Assert.Equal(["ants", "bees"], result.Metrics.Classes);
+        Assert.Equal(398, result.Metrics.Images.Used);
+        Assert.Equal(153, result.Metrics.Val.Images);
+        Assert.True(File.Exists(result.ModelPath));
+
+        var again = Train("hymenoptera_data", "mlp");
+        Assert.Equal(0, again.Extracted);
+        Assert.Equal(398, again.FromCache);
+    }
+
+    [SharedDataFact]
+    public void LinearHeadOnCatsAndDogsReaches095()
+    {
+        var result = Train("cats_and_dogs_small");
+        Assert.True(result.Metrics.Val.Accuracy >= 0.95, $"val accuracy {result.Metrics.Val.Accuracy}");
+    }
+
+    [SharedDataFact]
+    public void SameSeedGivesTheSameMetricsFileBitForBit()
+    {
+        var first = shared.NewOut();
+        var second = shared.NewOut();
+        Train("hymenoptera_data", seed: 5, outDir: first);
+        Train("hymenoptera_data", seed: 5, outDir: second);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "metrics.json")),
+            File.ReadAllBytes(Path.Combine(second, "metrics.json")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "history.csv")),
+            File.ReadAllBytes(Path.Combine(second, "history.csv")));
+    }
+
+    [SharedDataFact]
+    public void PredictionsOfTheSavedModelMatchTheRunsMetrics()
+    {
+        var outDir = shared.NewOut();
+        var result = Train("hymenoptera_data", "svm", outDir: outDir);
+        using var predictor = Predictor.Open(outDir, new Graft.Features.FeatureCache(shared.Cache));
+        var (metrics, summary) = predictor.Evaluate(SharedData.Data("hymenoptera_data/val"));
+        Assert.Equal(result.Metrics.Val.Confusion, metrics.Confusion);
+        Assert.Equal(result.Metrics.Val.Accuracy, metrics.Accuracy);
+        Assert.Equal(153, summary.Used);
+    }
+}
