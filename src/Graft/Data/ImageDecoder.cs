@@ -48,8 +48,11 @@ public static class ImageDecoder
         using var stream = new SKMemoryStream(bytes);
         using var codec = SKCodec.Create(stream, out var created);
         if (codec is null)
-            throw new ImageDecodeException(name, created == SKCodecResult.IncompleteInput ? "truncated" : "not an image",
-                DescribeFailure(created, bytes));
+        {
+            var truncated = created == SKCodecResult.IncompleteInput && HasImageSignature(bytes);
+            throw new ImageDecodeException(name, truncated ? "truncated" : "not an image",
+                truncated ? "truncated image (header incomplete)" : DescribeFailure(bytes));
+        }
 
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
@@ -68,12 +71,18 @@ public static class ImageDecoder
         }
     }
 
-    static string DescribeFailure(SKCodecResult result, byte[] bytes)
-    {
-        if (result == SKCodecResult.IncompleteInput)
-            return "truncated image (header incomplete)";
-        return LooksLikeText(bytes) ? "not an image (looks like text)" : "not an image (unknown format)";
-    }
+    static string DescribeFailure(byte[] bytes) =>
+        LooksLikeText(bytes) ? "not an image (looks like text)" : "not an image (unknown format)";
+
+    // Skia reports a few bytes of anything as "incomplete input"; only a known signature makes it a truncated image.
+    static bool HasImageSignature(byte[] b) =>
+        StartsWith(b, 0, 0xFF, 0xD8, 0xFF) || StartsWith(b, 0, 0x89, (byte)'P', (byte)'N', (byte)'G')
+        || StartsWith(b, 0, (byte)'G', (byte)'I', (byte)'F', (byte)'8') || StartsWith(b, 0, (byte)'B', (byte)'M')
+        || (StartsWith(b, 0, (byte)'R', (byte)'I', (byte)'F', (byte)'F') && StartsWith(b, 8, (byte)'W', (byte)'E', (byte)'B', (byte)'P'))
+        || StartsWith(b, 0, 0, 0, 1, 0) || StartsWith(b, 4, (byte)'f', (byte)'t', (byte)'y', (byte)'p');
+
+    static bool StartsWith(byte[] bytes, int offset, params byte[] signature) =>
+        bytes.Length >= offset + signature.Length && bytes.AsSpan(offset, signature.Length).SequenceEqual(signature);
 
     static bool LooksLikeText(byte[] bytes)
     {

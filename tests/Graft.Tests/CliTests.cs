@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Graft.Data;
+
+namespace Graft.Tests;
+
+/// <summary>Runs the real command-line tool as a separate process, as a user would.</summary>
+public class CliTests
+{
+    sealed record Outcome(int ExitCode, string Stdout, string Stderr);
+
+    static Outcome Graft(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "graft.dll"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "graft did not finish in 3 minutes");
+        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    static void AssertUserError(Outcome outcome, string expected)
+    {
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains(expected, outcome.Stderr);
+        Assert.DoesNotContain("   at ", outcome.Stderr); // no stack trace without --verbose
+    }
+
+    [Fact]
+    public void HelpListsTheCommands()
+    {
+        var outcome = Graft("--help");
+        Assert.Equal(0, outcome.ExitCode);
+        foreach (var command in new[] { "train", "evaluate", "predict", "demo" })
+            Assert.Contains(command, outcome.Stdout);
+    }
+
+    [Fact]
+    public void MissingDataFolderIsAUserError()
+    {
+        using var folder = new TempFolder();
+        AssertUserError(Graft("train", Path.Combine(folder.Path, "nope"), "--out", folder.File("m")), "folder not found");
+    }
+
+    [Fact]
+    public void OneClassIsAUserErrorBeforeAnyWork()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllBytes(folder.File("data/only/a.jpg"), [1]);
+        AssertUserError(Graft("train", Path.Combine(folder.Path, "data"), "--out", folder.File("m")), "at least two");
+        Assert.False(Directory.Exists(Path.Combine(folder.Path, "m")));
+    }
+
+    [Fact]
+    public void UnknownHeadAndBadNumbersAreUserErrors()
+    {
+        using var folder = new TempFolder();
+        ShapeImages.Write(Path.Combine(folder.Path, "data"), trainPerClass: 2, valPerClass: 1, size: 32);
+        var data = Path.Combine(folder.Path, "data");
+        AssertUserError(Graft("train", data, "--out", folder.File("m"), "--head", "forest"), "--head 'forest'");
+        AssertUserError(Graft("train", data, "--out", folder.File("m"), "--epochs", "0"), "--epochs");
+        AssertUserError(Graft("train", data, "--out", folder.File("m"), "--lr", "-1"), "--lr");
+        Assert.Equal(1, Graft("train", data).ExitCode); // --out is required
+    }
+
+    [Fact]
+    public void NonModelFileIsAUserError()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("m/model"), "hello");
+        AssertUserError(Graft("evaluate", Path.Combine(folder.Path, "m"), folder.Path), "not a Graft model");
+        AssertUserError(Graft("predict", Path.Combine(folder.Path, "nothing-here"), folder.Path), "model file not found");
+    }
+
+    [Fact]
+    public void TrainEvaluatePredictOnADrawnSample()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "data");
+        ShapeImages.Write(data, trainPerClass: 8, valPerClass: 4, size: 64);
+        File.WriteAllText(Path.Combine(data, "val", "circle", "notes.png"), "not an image at all");
+        var model = Path.Combine(folder.Path, "m");
+        var cache = Path.Combine(folder.Path, "cache");
+
+        var train = Graft("train", data, "--out", model, "--cache", cache, "--epochs", "20");
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        Assert.Contains("Summary: 24 images used, 1 skipped (1 not an image)", train.Stdout);
+        Assert.Contains("notes.png", train.Stdout);
+        foreach (var file in new[] { "model", "metrics.json", "history.csv" })
+            Assert.True(File.Exists(Path.Combine(model, file)), file);
+
+        var evaluate = Graft("evaluate", model, Path.Combine(data, "val"), "--out", folder.File("e.json"), "--cache", cache);
+        Assert.True(evaluate.ExitCode == 0, evaluate.Stderr);
+        var json = File.ReadAllText(Path.Combine(folder.Path, "e.json"));
+        Assert.Contains("\"per_class\"", json);
+        Assert.Contains("\"confusion\"", json);
+
+        var predict = Graft("predict", model, Path.Combine(data, "val"), "--out", folder.File("p.csv"), "--top-k", "2", "--cache", cache);
+        Assert.True(predict.ExitCode == 0, predict.Stderr);
+        var rows = File.ReadAllLines(Path.Combine(folder.Path, "p.csv"));
+        Assert.Equal("file,label,probability,top_k", rows[0]);
+        Assert.Equal(8, rows.Length - 1);
+        Assert.All(rows.Skip(1), row => Assert.Equal(2, row.Split(',')[3].Split(';').Length));
+    }
+}
