@@ -35,7 +35,7 @@ public sealed record TrainOptions
     {
         if (Epochs < 1) throw new GraftException($"--epochs must be at least 1 (got {Epochs})");
         if (BatchSize < 1) throw new GraftException($"--batch-size must be at least 1 (got {BatchSize})");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+        if (!(LearningRate > 0) || LearningRate > float.MaxValue)
             throw new GraftException($"--lr must be a positive number (got {LearningRate})");
         if (!(WeightDecay >= 0)) throw new GraftException($"--weight-decay must be 0 or more (got {WeightDecay})");
         if (Patience < 0) throw new GraftException($"--patience must be 0 or more (got {Patience})");
