@@ -1,0 +1,207 @@
+using Graft.Backbones.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Graft.Backbones.Torch;
+
+/// <summary>
+/// A ResNet with basic blocks in TorchSharp, laid out exactly like torchvision's (state_dict keys
+/// such as <c>layer4.1.conv2.weight</c>), whose weights come from the embedded ResNet-18's ONNX
+/// file or from a torchvision checkpoint. It gives globally average-pooled features from any stage
+/// and can be partly unfrozen for fine-tuning.
+/// </summary>
+/// <remarks>
+/// The embedded ResNet-18 has [2, 2, 2, 3] blocks per stage and carries no classifier, so a
+/// network built from it has a randomly initialized <c>fc</c> and its <see cref="Logits"/> mean nothing.
+/// </remarks>
+public sealed class TorchResNet : IDisposable
+{
+    /// <summary>Names of the four stages, shallow to deep, as torchvision names them.</summary>
+    public static readonly IReadOnlyList<string> StageNames = ["layer1", "layer2", "layer3", "layer4"];
+
+    /// <summary>Blocks per stage of the embedded (CNTK) ResNet-18.</summary>
+    public static readonly IReadOnlyList<int> EmbeddedResNet18Blocks = [2, 2, 2, 3];
+
+    /// <summary>Blocks per stage of torchvision's resnet18.</summary>
+    public static readonly IReadOnlyList<int> TorchVisionResNet18Blocks = [2, 2, 2, 2];
+
+    static readonly string[] StemNames = ["conv1", "bn1", "relu", "maxpool"];
+
+    readonly Dictionary<string, nn.Module<Tensor, Tensor>> _children;
+    int _trainableStages;
+
+    TorchResNet(TorchSharp.Modules.ResNet network, IReadOnlyList<int> blocksPerStage)
+    {
+        Network = network;
+        BlocksPerStage = blocksPerStage;
+        _children = network.named_children()
+            .Where(child => child.module is nn.Module<Tensor, Tensor>)
+            .ToDictionary(child => child.name, child => (nn.Module<Tensor, Tensor>)child.module);
+        var absent = StemNames.Concat(StageNames).Where(name => !_children.ContainsKey(name)).ToList();
+        if (absent.Count > 0)
+            throw new InvalidOperationException(
+                $"TorchVision's ResNet has no submodule named {string.Join(", ", absent)}; " +
+                $"it has {string.Join(", ", _children.Keys)} (a TorchVision version Graft does not know)");
+        Freeze();
+        SetTraining(false);
+    }
+
+    /// <summary>
+    /// The whole network as a TorchSharp module (torchvision's ResNet, <c>fc</c> included), for
+    /// saving, moving to a device, or building a fine-tuning model around.
+    /// </summary>
+    public TorchSharp.Modules.ResNet Network { get; }
+
+    /// <summary>Number of blocks in each of the four stages.</summary>
+    public IReadOnlyList<int> BlocksPerStage { get; }
+
+    /// <summary>Where the weights came from and which tensors matched; null for a fresh network.</summary>
+    public WeightLoadReport? LoadReport { get; private set; }
+
+    /// <summary>How many of the last stages have trainable parameters (0: all frozen).</summary>
+    public int TrainableStages => _trainableStages;
+
+    /// <summary>A randomly initialized network with the given blocks per stage.</summary>
+    public static TorchResNet Create(IReadOnlyList<int> blocksPerStage, int numClasses = 1000)
+    {
+        if (blocksPerStage.Count != 4 || blocksPerStage.Any(b => b < 1))
+            throw new ArgumentException(
+                $"a ResNet needs four stages of at least one block; got [{string.Join(", ", blocksPerStage)}]",
+                nameof(blocksPerStage));
+
+        var network = new TorchSharp.Modules.ResNet(
+            $"ResNet[{string.Join(",", blocksPerStage)}]",
+            (inPlanes, planes, stride, downsample, groups, baseWidth, dilation, normLayer) =>
+            {
+                if (groups != 1 || baseWidth != 64 || dilation != 1)
+                    throw new NotSupportedException(
+                        $"basic blocks support groups=1, width 64 and no dilation; got groups={groups}, " +
+                        $"width={baseWidth}, dilation={dilation}");
+                return new ResNetBlock(inPlanes, planes, stride, downsample, normLayer);
+            },
+            expansion: 1, blocksPerStage.ToArray(), numClasses);
+        return new TorchResNet(network, blocksPerStage.ToArray());
+    }
+
+    /// <summary>
+    /// Builds the embedded ResNet-18 from the initializers of its ONNX file (see
+    /// <see cref="EmbeddedResNet18.ModelPath"/>). It expects <see cref="EmbeddedResNet18.Preprocessing"/>.
+    /// </summary>
+    /// <exception cref="GraftException">The file's graph does not have the expected layout.</exception>
+    public static TorchResNet FromEmbeddedOnnx(string onnxPath)
+    {
+        var graph = OnnxGraph.Load(onnxPath);
+        var resnet = Create(EmbeddedResNet18Blocks);
+        try
+        {
+            resnet.LoadReport = OnnxResNetWeights.CopyInto(resnet, graph, onnxPath);
+            return resnet;
+        }
+        catch
+        {
+            resnet.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds a ResNet from a torchvision state_dict saved with <c>torch.save</c>. A <c>module.</c>
+    /// prefix (from DataParallel) is removed; keys that differ outside the classifier <c>fc.</c>
+    /// are an error that names them.
+    /// </summary>
+    /// <param name="path">The .pth file.</param>
+    /// <param name="blocksPerStage">Blocks per stage; torchvision's resnet18 by default.</param>
+    /// <param name="numClasses">Outputs of <c>fc</c>; its weights are loaded only when their shape fits.</param>
+    /// <exception cref="GraftException">The checkpoint does not fit the architecture.</exception>
+    public static TorchResNet FromTorchVisionCheckpoint(
+        string path, IReadOnlyList<int>? blocksPerStage = null, int numClasses = 1000)
+    {
+        var resnet = Create(blocksPerStage ?? TorchVisionResNet18Blocks, numClasses);
+        try
+        {
+            resnet.LoadReport = TorchVisionCheckpoint.CopyInto(resnet.Network, path);
+            return resnet;
+        }
+        catch
+        {
+            resnet.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Channels of the features a stage gives.</summary>
+    public static int Channels(string layer) => 64 << StageIndex(layer);
+
+    /// <summary>
+    /// Runs the network up to <paramref name="layer"/> and averages each channel over the image:
+    /// [N, 3, H, W] in, [N, <see cref="Channels"/>] out. Gradients flow when the caller allows them.
+    /// </summary>
+    public Tensor Features(Tensor input, string layer = EmbeddedResNet18.TopLayer)
+    {
+        var last = StageIndex(layer);
+        if (input.dim() != 4 || input.shape[1] != 3)
+            throw new ArgumentException(
+                $"expected images as [N, 3, H, W]; got [{string.Join(", ", input.shape)}]", nameof(input));
+
+        using var scope = NewDisposeScope();
+        var x = input;
+        foreach (var name in StemNames)
+            x = _children[name].call(x);
+        for (var stage = 0; stage <= last; stage++)
+            x = _children[StageNames[stage]].call(x);
+        return scope.MoveToOuter(x.mean([2, 3]));
+    }
+
+    /// <summary>The classifier's output, [N, classes].</summary>
+    public Tensor Logits(Tensor input) => Network.call(input);
+
+    /// <summary>Makes every parameter untrainable.</summary>
+    public void Freeze() => UnfreezeLastStages(0);
+
+    /// <summary>
+    /// Makes the parameters of the last <paramref name="count"/> stages trainable and freezes the
+    /// rest (the stem always, and <c>fc</c>, which Graft replaces with its own head).
+    /// </summary>
+    public void UnfreezeLastStages(int count)
+    {
+        if (count < 0 || count > StageNames.Count)
+            throw new ArgumentOutOfRangeException(nameof(count), count, "stages to unfreeze go from 0 to 4");
+
+        _trainableStages = count;
+        foreach (var (name, parameter) in Network.named_parameters())
+            parameter.requires_grad = IsTrainable(name);
+    }
+
+    /// <summary>
+    /// Training mode for the unfrozen stages, evaluation mode for everything else: frozen batch
+    /// norms keep using their running statistics, so freezing really means unchanged outputs.
+    /// </summary>
+    public void SetTraining(bool training)
+    {
+        Network.eval();
+        if (!training)
+            return;
+        foreach (var stage in StageNames.Skip(StageNames.Count - _trainableStages))
+            _children[stage].train();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Network.Dispose();
+
+    bool IsTrainable(string parameterName)
+    {
+        var stage = parameterName.Split('.')[0];
+        var index = StageNames.ToList().IndexOf(stage);
+        return index >= 0 && index >= StageNames.Count - _trainableStages;
+    }
+
+    static int StageIndex(string layer)
+    {
+        var index = StageNames.ToList().IndexOf(layer);
+        if (index < 0)
+            throw new ArgumentException(
+                $"layer '{layer}' is not a ResNet stage (use one of {string.Join(", ", StageNames)})",
+                nameof(layer));
+        return index;
+    }
+}
