@@ -7,7 +7,10 @@ public sealed class ImageDecodeException(string path, string kind, string reason
     /// <summary>The file that failed.</summary>
     public string Path { get; } = path;
 
-    /// <summary>The category, for counting: "not an image", "empty file", "too large", "truncated", "unreadable".</summary>
+    /// <summary>
+    /// The category, for counting: "not an image", "empty file", "too large", "truncated",
+    /// "unsupported format", "unreadable".
+    /// </summary>
     public string Kind { get; } = kind;
 
     /// <summary>Why it failed, in a few words.</summary>

@@ -7,11 +7,25 @@ namespace Graft.Data;
 /// chosen from the file's bytes rather than its name, into upright 8-bit RGB at a requested size.
 /// </summary>
 /// <remarks>
-/// Grayscale, CMYK, palette and 16-bit sources all become 8-bit RGB; 16-bit samples are scaled,
-/// not clipped. Transparent pixels are composited onto <see cref="Background"/> (white), the same
-/// at training and prediction time. EXIF orientation is applied before resizing. Animated images
-/// give their first frame. Files that declare more than <see cref="MaxPixels"/> pixels are refused
-/// before anything is allocated, and large JPEGs are decoded at a reduced scale.
+/// <para>
+/// Grayscale, CMYK, YCCK, palette and 16-bit sources all become 8-bit RGB; 16-bit samples are
+/// scaled, not clipped. Transparent pixels are composited onto <see cref="Background"/> (white),
+/// the same at training and prediction time. EXIF orientation is applied before resizing.
+/// Animated images give their first frame.
+/// </para>
+/// <para>
+/// Memory: files that declare more than <see cref="MaxPixels"/> pixels are refused before any
+/// pixel memory is allocated. JPEG and WebP are decoded at a reduced scale, no smaller than the
+/// resize needs, so a large photo costs a few megabytes. PNG, GIF and BMP cannot be decoded
+/// scaled by SkiaSharp (nor row by row, for PNG), so they take 4 bytes a declared pixel while
+/// they decode, up to about 700 MB at the limit.
+/// </para>
+/// <para>
+/// Truncated files whose header is complete are decoded as far as the data goes, the rest
+/// filled in, and <see cref="DecodedImage.Warning"/> says so; training keeps them and reports
+/// them. Files cut inside their header, empty files, files that are not images, damaged
+/// headers and unsupported formats raise <see cref="ImageDecodeException"/>.
+/// </para>
 /// </remarks>
 public static class ImageDecoder
 {
@@ -20,6 +34,8 @@ public static class ImageDecoder
 
     /// <summary>The largest image, in declared pixels, that will be decoded (about 179 million).</summary>
     public const long MaxPixels = 178_956_970;
+
+    const string TruncatedWarning = "truncated or damaged: decoded what is there, the rest is filled in";
 
     /// <summary>
     /// Decodes <paramref name="path"/> and resizes it the way <paramref name="resize"/> says.
@@ -40,19 +56,19 @@ public static class ImageDecoder
     }
 
     /// <summary>Decodes image bytes; <paramref name="name"/> is used in messages only.</summary>
+    /// <exception cref="ImageDecodeException">The bytes are not a decodable image.</exception>
     public static DecodedImage Decode(byte[] bytes, string name, ResizeSpec resize)
     {
         if (bytes.Length == 0)
             throw new ImageDecodeException(name, "empty file", "empty file (0 bytes)");
+        if (ImageSignature.IsPngWithDamagedHeader(bytes))
+            throw new ImageDecodeException(name, "not an image",
+                "starts like a PNG but its header is damaged (no IHDR chunk)");
 
         using var stream = new SKMemoryStream(bytes);
         using var codec = SKCodec.Create(stream, out var created);
         if (codec is null)
-        {
-            var truncated = created == SKCodecResult.IncompleteInput && HasImageSignature(bytes);
-            throw new ImageDecodeException(name, truncated ? "truncated" : "not an image",
-                truncated ? "truncated image (header incomplete)" : DescribeFailure(bytes));
-        }
+            throw CreateFailure(name, created, bytes);
 
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
@@ -62,27 +78,30 @@ public static class ImageDecoder
                 $"declares {info.Width}x{info.Height} pixels, over the limit of {MaxPixels:N0} " +
                 "(a possible decompression bomb)");
 
-        var (decoded, warning) = DecodeScaled(codec, name, resize);
+        var (decoded, warning) = DecodeReduced(codec, bytes, name, resize);
         using (decoded)
         {
             using var upright = ApplyOrientation(decoded, codec.EncodedOrigin);
             var rgb = Resize(upright ?? decoded, resize);
-            return rgb with { Warning = warning };
+            return rgb with { Warning = warning, DecodedSize = (decoded.Width, decoded.Height) };
         }
     }
 
-    static string DescribeFailure(byte[] bytes) =>
-        LooksLikeText(bytes) ? "not an image (looks like text)" : "not an image (unknown format)";
-
-    // Skia reports a few bytes of anything as "incomplete input"; only a known signature makes it a truncated image.
-    static bool HasImageSignature(byte[] b) =>
-        StartsWith(b, 0, 0xFF, 0xD8, 0xFF) || StartsWith(b, 0, 0x89, (byte)'P', (byte)'N', (byte)'G')
-        || StartsWith(b, 0, (byte)'G', (byte)'I', (byte)'F', (byte)'8') || StartsWith(b, 0, (byte)'B', (byte)'M')
-        || (StartsWith(b, 0, (byte)'R', (byte)'I', (byte)'F', (byte)'F') && StartsWith(b, 8, (byte)'W', (byte)'E', (byte)'B', (byte)'P'))
-        || StartsWith(b, 0, 0, 0, 1, 0) || StartsWith(b, 4, (byte)'f', (byte)'t', (byte)'y', (byte)'p');
-
-    static bool StartsWith(byte[] bytes, int offset, params byte[] signature) =>
-        bytes.Length >= offset + signature.Length && bytes.AsSpan(offset, signature.Length).SequenceEqual(signature);
+    static ImageDecodeException CreateFailure(string name, SKCodecResult result, byte[] bytes)
+    {
+        var format = ImageSignature.Format(bytes);
+        if (format is "TIFF" or "HEIF/AVIF")
+            return new ImageDecodeException(name, "unsupported format",
+                $"{format} images cannot be decoded here; convert it to PNG or JPEG");
+        if (format is not null && result == SKCodecResult.IncompleteInput)
+            return new ImageDecodeException(name, "truncated",
+                $"truncated {format} (the header is incomplete)");
+        if (format is not null)
+            return new ImageDecodeException(name, "not an image",
+                $"starts like a {format} but cannot be read ({result})");
+        return new ImageDecodeException(name, "not an image",
+            LooksLikeText(bytes) ? "not an image (looks like text)" : "not an image (unknown format)");
+    }
 
     static bool LooksLikeText(byte[] bytes)
     {
@@ -96,29 +115,49 @@ public static class ImageDecoder
         return true;
     }
 
-    static (SKBitmap Bitmap, string? Warning) DecodeScaled(SKCodec codec, string name, ResizeSpec resize)
+    static (SKBitmap Bitmap, string? Warning) DecodeReduced(
+        SKCodec codec, byte[] bytes, string name, ResizeSpec resize)
     {
-        // Decode straight to a smaller size when the codec can (JPEG scales by 1/2, 1/4, 1/8),
-        // keeping the shorter side at least as large as what the resize needs.
         var size = codec.Info.Size;
-        var oriented = IsTransposed(codec.EncodedOrigin) ? new SKSizeI(size.Height, size.Width) : size;
+        var shorter = Math.Min(size.Width, size.Height);
         var needed = resize.ShorterSide;
-        var scale = Math.Min(1f, needed / (float)Math.Min(oriented.Width, oriented.Height));
-        var scaled = codec.GetScaledDimensions(scale);
-        if (Math.Min(scaled.Width, scaled.Height) < Math.Min(needed, Math.Min(size.Width, size.Height)))
-            scaled = size;
 
-        var info = new SKImageInfo(scaled.Width, scaled.Height, SKColorType.Rgba8888, SKAlphaType.Premul,
-            SKColorSpace.CreateSrgb());
+        // JPEG decodes straight to 1/2, 1/4 or 1/8 of its size (WebP to any size); take the
+        // smallest that still leaves the shorter side at least as long as the resize needs.
+        if (needed < shorter)
+        {
+            var scaled = codec.GetScaledDimensions(needed / (float)shorter);
+            if (scaled != size && Math.Min(scaled.Width, scaled.Height) >= needed)
+            {
+                var result = TryDecode(codec, bytes, name, scaled);
+                if (result is not null)
+                    return result.Value;
+            }
+        }
+
+        return TryDecode(codec, bytes, name, size)
+               ?? throw new ImageDecodeException(name, "not an image", "cannot be decoded at its own size");
+    }
+
+    static SKImageInfo Rgba(int width, int height) =>
+        new(width, height, SKColorType.Rgba8888, SKAlphaType.Premul, SKColorSpace.CreateSrgb());
+
+    /// <summary>Decodes the first frame at <paramref name="size"/>; null when the codec cannot scale to it.</summary>
+    static (SKBitmap, string?)? TryDecode(SKCodec codec, byte[] bytes, string name, SKSizeI size)
+    {
+        var info = Rgba(size.Width, size.Height);
         var bitmap = new SKBitmap(info);
-        var options = new SKCodecOptions(0);
-        var result = codec.GetPixels(info, bitmap.GetPixels(), options);
+        var result = codec.GetPixels(info, bitmap.GetPixels(), new SKCodecOptions(0));
         switch (result)
         {
             case SKCodecResult.Success:
-                return (bitmap, null);
+                var cut = codec.EncodedFormat == SKEncodedImageFormat.Jpeg && !ImageSignature.JpegHasEnd(bytes);
+                return (bitmap, cut ? TruncatedWarning : null);
             case SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput:
-                return (bitmap, "truncated or damaged: decoded what is there, the rest is filled");
+                return (bitmap, TruncatedWarning);
+            case SKCodecResult.InvalidScale when size != codec.Info.Size:
+                bitmap.Dispose();
+                return null;
             default:
                 bitmap.Dispose();
                 throw new ImageDecodeException(name, "not an image", $"cannot be decoded ({result})");
@@ -164,6 +203,8 @@ public static class ImageDecoder
         using (var canvas = new SKCanvas(surface))
         {
             canvas.Clear(Background);
+            // Immutable, so the image shares the bitmap's pixels instead of copying them.
+            source.SetImmutable();
             using var image = SKImage.FromBitmap(source);
             using var paint = new SKPaint();
             var sampling = new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
