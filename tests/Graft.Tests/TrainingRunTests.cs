@@ -4,19 +4,29 @@ using Graft.Training;
 
 namespace Graft.Tests;
 
-/// <summary>Extracts each shared data set's features once into a cache the tests of this class share.</summary>
+/// <summary>
+/// One feature cache for the whole test run, so each shared data set is extracted once however
+/// many test classes train on it; deleted when the test process ends.
+/// </summary>
 public sealed class SharedCacheFixture : IDisposable
 {
-    readonly TempFolder _folder = new();
+    static readonly Lazy<TempFolder> RunFolder = new(() =>
+    {
+        var folder = new TempFolder();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => folder.Dispose();
+        return folder;
+    });
+
+    readonly TempFolder _outputs = new();
 
     /// <summary>The shared cache folder.</summary>
-    public string Cache => Path.Combine(_folder.Path, "cache");
+    public string Cache => Path.Combine(RunFolder.Value.Path, "cache");
 
     /// <summary>A new output folder.</summary>
-    public string NewOut() => Path.Combine(_folder.Path, "out-" + Guid.NewGuid().ToString("N")[..8]);
+    public string NewOut() => Path.Combine(_outputs.Path, "out-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <inheritdoc />
-    public void Dispose() => _folder.Dispose();
+    public void Dispose() => _outputs.Dispose();
 }
 
 public class TrainingRunTests(SharedCacheFixture shared) : IClassFixture<SharedCacheFixture>
