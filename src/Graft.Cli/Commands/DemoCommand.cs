@@ -37,7 +37,7 @@ public static class DemoCommand
     static int Run(string? outDir, OutputMode mode, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
-        var root = outDir ?? Path.Combine(Path.GetTempPath(), $"graft-demo-{Environment.ProcessId}");
+        var root = outDir ?? Path.Combine(Path.GetTempPath(), "graft-demo");
         var data = Path.Combine(root, "shapes");
         var modelDir = Path.Combine(root, "model");
         var cacheDir = Path.Combine(root, "cache");

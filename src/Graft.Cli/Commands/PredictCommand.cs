@@ -49,6 +49,9 @@ public static class PredictCommand
                     return (predictor.ClassNames, f, p);
                 });
 
+                if (features.Count == 0)
+                    throw new GraftException(
+                        $"none of the {files.Count} files could be decoded as an image (see the warnings above)");
                 var csv = Csv(classes, features.Paths, probabilities, Math.Min(k, classes.Count));
                 if (parsed.GetValue(output) is { } path)
                 {

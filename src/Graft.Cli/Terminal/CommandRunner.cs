@@ -39,6 +39,15 @@ public static class CommandRunner
                 Console.Error.WriteLine(e);
             return UserError;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Files and folders the user named: missing, not writable, a file where a folder
+            // should be. The message names the path.
+            Error($"{e.Message} Check the paths given to --out and --cache, and that they are writable.");
+            if (mode.Verbose)
+                Console.Error.WriteLine(e);
+            return UserError;
+        }
         catch (OperationCanceledException)
         {
             Error("interrupted; nothing was written for this run");
@@ -71,7 +80,7 @@ public static class CommandRunner
         var skipped = summary.Skipped.Count == 0
             ? "0 skipped"
             : $"{summary.Skipped.Count} skipped ({string.Join(", ", summary.SkippedByKind.Select(kv => $"{kv.Value} {kv.Key}"))})";
-        writer.WriteLine($"Summary: {summary.Used} images used, {skipped}, {warnings} warnings, {elapsed.TotalSeconds:F1} s");
+        writer.WriteLine($"Summary: {summary.Used} images used, {skipped}, {warnings} warning{(warnings == 1 ? "" : "s")}, {elapsed.TotalSeconds:F1} s");
         foreach (var skip in summary.Skipped)
             writer.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
     }

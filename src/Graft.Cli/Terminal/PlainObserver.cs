@@ -5,7 +5,7 @@ using Graft.Training;
 
 namespace Graft.Cli.Terminal;
 
-/// <summary>Progress as plain lines, for logs and redirected output.</summary>
+/// <summary>Progress as plain lines on standard error, for logs and redirected output.</summary>
 public sealed class PlainObserver(OutputMode mode) : IRunObserver
 {
     int _lastTenth = -1;
@@ -41,7 +41,7 @@ public sealed class PlainObserver(OutputMode mode) : IRunObserver
     void Say(string line)
     {
         if (!mode.Quiet)
-            lock (Console.Out)
-                Console.Out.WriteLine(line);
+            lock (Console.Error)
+                Console.Error.WriteLine(line);
     }
 }

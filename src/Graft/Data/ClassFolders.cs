@@ -60,9 +60,18 @@ public static class ClassFolders
                     continue;
                 }
                 if (Directory.Exists(entry))
-                    pending.Push(entry);
+                {
+                    // A linked folder inside a class can point back up the tree (a loop) or into
+                    // another class, which would mislabel images: such links are not followed.
+                    if (new DirectoryInfo(entry).LinkTarget is not null)
+                        ignored?.Add($"{entry} (folder link, not followed)");
+                    else
+                        pending.Push(entry);
+                }
                 else
+                {
                     result.Add(entry);
+                }
             }
         }
         result.Sort(StringComparer.Ordinal);

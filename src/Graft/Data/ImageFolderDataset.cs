@@ -55,7 +55,7 @@ public sealed class ImageFolderDataset
             if (valDir is null)
             {
                 warnings.Add($"{root}: no val folder; holding out {valFraction:P0} of each class of train for val");
-                var (t, v) = Split(train, classNames, valFraction, seed);
+                var (t, v) = Split(train, classNames, valFraction, seed, warnings);
                 return new ImageFolderDataset
                 {
                     ClassNames = classNames, Train = t, Val = v, ValIsSplit = true,
@@ -76,7 +76,7 @@ public sealed class ImageFolderDataset
         var all = ClassFolders.Read(root, warnings, ignored);
         RequireTwoClasses(all, root);
         var names = all.Keys.ToList();
-        var (trainSet, valSet) = Split(all, names, valFraction, seed);
+        var (trainSet, valSet) = Split(all, names, valFraction, seed, warnings);
         return new ImageFolderDataset
         {
             ClassNames = names, Train = trainSet, Val = valSet, ValIsSplit = true,
@@ -143,7 +143,8 @@ public sealed class ImageFolderDataset
     }
 
     static (List<LabeledImage> Train, List<LabeledImage> Val) Split(
-        SortedDictionary<string, List<string>> classes, IReadOnlyList<string> names, double valFraction, int seed)
+        SortedDictionary<string, List<string>> classes, IReadOnlyList<string> names, double valFraction, int seed,
+        List<string> warnings)
     {
         var train = new List<LabeledImage>();
         var val = new List<LabeledImage>();
@@ -153,6 +154,8 @@ public sealed class ImageFolderDataset
             var order = files.ToArray();
             new Random(seed ^ StableHash(name)).Shuffle(order);
             var held = files.Count < 2 ? 0 : Math.Clamp((int)Math.Round(files.Count * valFraction), 1, files.Count - 1);
+            if (held == 0)
+                warnings.Add($"class '{name}' has only {files.Count} file: it is used for training, and val has none of it");
             val.AddRange(order.Take(held).Order(StringComparer.Ordinal).Select(f => new LabeledImage(f, label)));
             train.AddRange(order.Skip(held).Order(StringComparer.Ordinal).Select(f => new LabeledImage(f, label)));
         }

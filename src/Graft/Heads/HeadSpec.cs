@@ -17,7 +17,7 @@ public sealed record HeadSpec(string Kind, int[] Hidden, double Dropout)
     {
         if (!Kinds.Contains(kind))
             throw new GraftException($"--head '{kind}' is not known (use {string.Join(", ", Kinds)})");
-        if (dropout is < 0 or >= 1)
+        if (!(dropout >= 0 && dropout < 1))
             throw new GraftException($"--dropout must be in [0, 1) (got {dropout})");
         return new HeadSpec(kind, kind == "mlp" ? hidden ?? DefaultHidden : [], kind == "mlp" ? dropout : 0);
     }

@@ -26,6 +26,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
     public TrainResult Run(TrainRequest request, CancellationToken cancellation = default)
     {
         request.Options.Validate();
+        RejectOutputInsideData(request);
         var data = ImageFolderDataset.Load(request.DataDir, request.ValFraction, request.Options.Seed);
         foreach (var warning in data.Warnings)
             _logger.LogWarning("{Warning}", warning);
@@ -39,6 +40,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         var val = source.Extract("val", data.Val, cancellation);
         var test = data.Test is null ? null : source.Extract("test", data.Test, cancellation);
         cancellation.ThrowIfCancellationRequested();
+        RequireUsableImages(data, train, val);
 
         _observer.TrainingStarted(request.Options.Epochs);
         var trained = new HeadTrainer(_logger).Train(
@@ -74,6 +76,33 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
 
         return new TrainResult(metrics, trained.History, modelPath,
             all.Sum(f => f.FromCache), all.Sum(f => f.Computed), summary);
+    }
+
+    static void RejectOutputInsideData(TrainRequest request)
+    {
+        var data = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.DataDir)) + Path.DirectorySeparatorChar;
+        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.OutDir)) + Path.DirectorySeparatorChar;
+        if (output.StartsWith(data, StringComparison.Ordinal))
+            throw new GraftException(
+                $"--out {request.OutDir} is inside the data folder {request.DataDir}, where it would be read as a " +
+                "class next time; write the model somewhere else");
+        if (File.Exists(request.OutDir))
+            throw new GraftException($"--out {request.OutDir} is a file; give a folder for the model and reports");
+    }
+
+    // A class whose every file was skipped would still get an output of its own, never trained
+    // on; and with no val image nothing can be measured or chosen honestly.
+    static void RequireUsableImages(ImageFolderDataset data, FeatureSet train, FeatureSet val)
+    {
+        var unusable = Enumerable.Range(0, data.ClassNames.Count).Where(c => !train.Labels.Contains(c)).ToList();
+        if (unusable.Count > 0)
+            throw new GraftException(
+                $"class{(unusable.Count > 1 ? "es" : "")} {string.Join(", ", unusable.Select(c => $"'{data.ClassNames[c]}'"))}: " +
+                "no training image could be decoded (see the skipped files above); add images or remove the folder");
+        if (val.Count == 0)
+            throw new GraftException(
+                "no validation image could be used, so the model cannot be measured or the best epoch chosen; " +
+                "add a val folder, or more images per class so some can be held out (--val-fraction)");
     }
 
     /// <summary>The metrics of <paramref name="head"/> on one split's features.</summary>

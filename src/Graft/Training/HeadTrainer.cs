@@ -89,6 +89,10 @@ public sealed class HeadTrainer(ILogger? logger = null)
             var (valLoss, valAccuracy) = hasVal ? Measure(head, valX, valY) : (trainLoss, trainAccuracy);
             if (diverged || !double.IsFinite(trainLoss) || !double.IsFinite(valLoss))
             {
+                if (best is null)
+                    throw new GraftException(
+                        $"training diverged in epoch {epoch} before any epoch gave a finite loss, so there is no " +
+                        $"model to keep; lower --lr (now {options.LearningRate:G3})");
                 stopReason = $"diverged at epoch {epoch} (the loss is no longer a finite number); " +
                              $"kept epoch {bestEpoch}. Lower --lr (now {options.LearningRate:G3})";
                 _logger.LogWarning("Training {Reason}", stopReason);

@@ -35,9 +35,10 @@ public sealed record TrainOptions
     {
         if (Epochs < 1) throw new GraftException($"--epochs must be at least 1 (got {Epochs})");
         if (BatchSize < 1) throw new GraftException($"--batch-size must be at least 1 (got {BatchSize})");
-        if (!(LearningRate > 0) || LearningRate > float.MaxValue)
-            throw new GraftException($"--lr must be a positive number (got {LearningRate})");
-        if (!(WeightDecay >= 0)) throw new GraftException($"--weight-decay must be 0 or more (got {WeightDecay})");
+        // The optimiser works in float32: larger rates overflow inside it rather than diverge visibly.
+        if (!(LearningRate > 0 && LearningRate <= 1e37))
+            throw new GraftException($"--lr must be greater than 0 and at most 1e37 (got {LearningRate})");
+        if (!(WeightDecay >= 0 && WeightDecay <= 1e6)) throw new GraftException($"--weight-decay must be between 0 and 1e6 (got {WeightDecay})");
         if (Patience < 0) throw new GraftException($"--patience must be 0 or more (got {Patience})");
         if (Schedule is not ("none" or "step" or "cosine"))
             throw new GraftException($"--schedule '{Schedule}' is not known (use none, step or cosine)");
