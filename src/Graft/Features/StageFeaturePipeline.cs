@@ -49,19 +49,28 @@ public sealed class StageFeaturePipeline(
             MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount / 2), CancellationToken = cancellation,
         };
 
-        for (var start = 0; start < images.Count; start += BatchSize)
+        (string Hash, float[] Input)?[] PrepareBatch(int start)
         {
-            cancellation.ThrowIfCancellationRequested();
-            var count = Math.Min(BatchSize, images.Count - start);
-            var pending = new (string Hash, float[] Input)?[count];
-            Parallel.For(0, count, options, j =>
+            var pending = new (string Hash, float[] Input)?[Math.Min(BatchSize, images.Count - start)];
+            Parallel.For(0, pending.Length, options, j =>
             {
                 var i = start + j;
-                var prepared = Prepare(images[i].Path, stages, keys, results, i, out skipped[i], out warnings[i]);
-                if (prepared is null && skipped[i] is null)
+                pending[j] = Prepare(images[i].Path, stages, keys, results, i, out skipped[i], out warnings[i]);
+                if (pending[j] is null && skipped[i] is null)
                     Interlocked.Increment(ref fromCache);
-                pending[j] = prepared;
             });
+            return pending;
+        }
+
+        // The next batch is decoded while the network runs on this one.
+        var next = images.Count == 0 ? null : Task.Run(() => PrepareBatch(0), cancellation);
+        for (var start = 0; next is not null; start += BatchSize)
+        {
+            var pending = next.GetAwaiter().GetResult();
+            var count = pending.Length;
+            var nextStart = start + count; // the loop variable is shared, so the task gets a copy
+            next = nextStart < images.Count ? Task.Run(() => PrepareBatch(nextStart), cancellation) : null;
+            cancellation.ThrowIfCancellationRequested();
 
             var toRun = Enumerable.Range(0, count).Where(j => pending[j] is not null).ToList();
             if (toRun.Count > 0)
