@@ -7,5 +7,7 @@ var root = new RootCommand("Graft: transfer learning for .NET. Reuse an ImageNet
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     DemoCommand.Create(),
+    ProbeCommand.Create(),
+    AdviseCommand.Create(),
 };
 return root.Parse(args).Invoke();

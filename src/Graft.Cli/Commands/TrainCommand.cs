@@ -29,6 +29,15 @@ public static class TrainCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "Share of each class held out for val when there is no val folder", DefaultValueFactory = _ => 0.2 };
         var hidden = new Option<string?>("--hidden") { Description = "mlp hidden widths, comma-separated (default 1028,512)" };
         var dropout = new Option<double>("--dropout") { Description = "mlp dropout", DefaultValueFactory = _ => 0.5 };
+        var layer = new Option<string?>("--layer")
+        {
+            Description = "Backbone stage the features come from: layer2, layer3 or layer4 (default layer4)",
+        };
+        var strategy = new Option<string>("--strategy")
+        {
+            Description = "frozen: a head on --layer; auto: measure the data (as advise does), choose the layer",
+            DefaultValueFactory = _ => "frozen",
+        };
         var cache = CommonOptions.Cache();
         var noCache = CommonOptions.NoCache();
         var quiet = CommonOptions.Quiet();
@@ -37,7 +46,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a new head on frozen pretrained features, keep the best epoch, write the model")
         {
             data, output, head, epochs, batch, lr, decay, schedule, patience, seed, valFraction, hidden, dropout,
-            cache, noCache, quiet, verbose,
+            cache, noCache, quiet, verbose, layer, strategy,
         };
         command.SetAction(parsed =>
         {
@@ -62,7 +71,10 @@ public static class TrainCommand
                     DataDir = parsed.GetValue(data)!, OutDir = parsed.GetValue(output)!, Head = spec, Options = options,
                     ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
                     NoCache = parsed.GetValue(noCache),
+                    Layer = parsed.GetValue(layer) ?? "layer4", Strategy = parsed.GetValue(strategy)!,
                 };
+                if (request.Strategy == "auto" && parsed.GetValue(layer) is not null)
+                    throw new GraftException("--layer and --strategy auto exclude each other (auto chooses)");
                 return Execute(request, mode, cancellation);
             });
         });
@@ -81,6 +93,8 @@ public static class TrainCommand
             Console.Out.WriteLine(
                 $"Features: {result.FromCache} from the cache, {result.Extracted} extracted" +
                 (result.Extracted == 0 ? " (nothing to extract)" : ""));
+            if (result.Metrics.Strategy is { } chosen)
+                Console.Out.WriteLine($"Strategy (auto): {chosen.Chosen}. Why: {chosen.Why}");
             var training = result.Metrics.Training;
             Console.Out.WriteLine(
                 $"Head {training.Head} on {training.Backbone}/{training.Layer}: {training.EpochsRun} epochs, " +

@@ -1,3 +1,5 @@
+using Graft.Backbones.Torch;
+
 namespace Graft.Backbones;
 
 /// <summary>Opens the feature extractor a backbone description names.</summary>
@@ -11,15 +13,42 @@ public static class BackboneCatalog
     {
         if (backbone.Id == EmbeddedResNet18.Id && backbone.Layer == EmbeddedResNet18.TopLayer)
         {
-            var current = EmbeddedResNet18.Info;
-            if (current.WeightsFingerprint != backbone.WeightsFingerprint)
-                throw new GraftException(
-                    $"the model was trained on backbone weights '{backbone.WeightsFingerprint}', but this Graft has " +
-                    $"'{current.WeightsFingerprint}'; train the model again with this Graft");
+            RequireSameWeights(backbone);
             return new OnnxFeatureExtractor(EmbeddedResNet18.ModelPath, backbone);
+        }
+
+        // Earlier stages are not outputs of the ONNX graph, so TorchSharp rebuilds the network.
+        if (backbone.Id == EmbeddedResNet18.Id && TorchResNet.StageNames.Contains(backbone.Layer))
+        {
+            RequireSameWeights(backbone);
+            var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+            return new TorchFeatureExtractor(network, backbone);
         }
         throw new GraftException(
             $"backbone '{backbone.Id}' at layer '{backbone.Layer}' is not available in this Graft " +
-            $"(available: {EmbeddedResNet18.Id}/{EmbeddedResNet18.TopLayer})");
+            $"(available: {EmbeddedResNet18.Id} at {string.Join(", ", TorchResNet.StageNames)})");
+    }
+
+    /// <summary>
+    /// Opens the embedded ResNet-18 at <paramref name="layer"/>: ONNX Runtime for layer4 (faster),
+    /// TorchSharp for the earlier stages, which the ONNX graph does not expose.
+    /// </summary>
+    public static IFeatureExtractor OpenEmbedded(string layer)
+    {
+        if (!TorchResNet.StageNames.Contains(layer))
+            throw new GraftException(
+                $"--layer '{layer}': use one of {string.Join(", ", TorchResNet.StageNames)}");
+        return layer == EmbeddedResNet18.TopLayer
+            ? EmbeddedResNet18.Open()
+            : TorchFeatureExtractor.OpenEmbeddedResNet18(layer);
+    }
+
+    static void RequireSameWeights(BackboneInfo backbone)
+    {
+        var current = EmbeddedResNet18.Info;
+        if (current.WeightsFingerprint != backbone.WeightsFingerprint)
+            throw new GraftException(
+                $"the model was trained on backbone weights '{backbone.WeightsFingerprint}', but this Graft has " +
+                $"'{current.WeightsFingerprint}'; train the model again with this Graft");
     }
 }

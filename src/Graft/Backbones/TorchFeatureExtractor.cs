@@ -49,6 +49,26 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         return new TorchFeatureExtractor(TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath), backbone);
     }
 
+    /// <summary>The id of the embedded ResNet-18's architecture with random weights.</summary>
+    public const string RandomResNet18Id = "resnet18-random";
+
+    /// <summary>
+    /// The embedded ResNet-18's architecture and preprocessing with randomly initialized weights
+    /// (seeded, so its features can be cached): the baseline that shows what pretraining adds.
+    /// </summary>
+    public static TorchFeatureExtractor OpenRandomResNet18(int seed, string layer = EmbeddedResNet18.TopLayer)
+    {
+        // The initializer's draws depend on TorchSharp's version, so the cache key follows it too.
+        var torchSharp = typeof(TorchSharp.torch).Assembly.GetName().Version;
+        var backbone = EmbeddedResNet18.Info with
+        {
+            Id = RandomResNet18Id, Layer = layer, FeatureDim = TorchResNet.Channels(layer),
+            WeightsFingerprint = $"random-init:seed={seed}:torchsharp={torchSharp}",
+        };
+        TorchSharp.torch.random.manual_seed(seed);
+        return new TorchFeatureExtractor(TorchResNet.Create(TorchResNet.EmbeddedResNet18Blocks), backbone);
+    }
+
     /// <inheritdoc />
     public BackboneInfo Backbone { get; }
 
@@ -59,10 +79,18 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
     public float[] Extract(float[] input) => ExtractBatch([input])[0];
 
     /// <summary>Computes the features of several input tensors in one forward pass.</summary>
-    public float[][] ExtractBatch(IReadOnlyList<float[]> inputs)
+    public float[][] ExtractBatch(IReadOnlyList<float[]> inputs) =>
+        inputs.Count == 0 ? [] : ExtractStages(inputs, [_layer])[_layer];
+
+    /// <summary>
+    /// Computes the pooled features of each of <paramref name="layers"/> for several input
+    /// tensors in one forward pass: layer name to one vector per input.
+    /// </summary>
+    public Dictionary<string, float[][]> ExtractStages(
+        IReadOnlyList<float[]> inputs, IReadOnlyCollection<string> layers)
     {
         if (inputs.Count == 0)
-            return [];
+            return layers.ToDictionary(layer => layer, _ => Array.Empty<float[]>());
         var batch = new float[inputs.Count * _inputLength];
         for (var i = 0; i < inputs.Count; i++)
         {
@@ -76,9 +104,15 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var images = tensor(batch, [inputs.Count, .. _imageShape]);
-        var features = _network.Features(images, _layer).contiguous().data<float>().ToArray();
-        var dim = features.Length / inputs.Count;
-        return Enumerable.Range(0, inputs.Count).Select(i => features.AsSpan(i * dim, dim).ToArray()).ToArray();
+        var stages = new Dictionary<string, float[][]>();
+        foreach (var (layer, pooled) in _network.StageFeatures(images, layers))
+        {
+            var features = pooled.contiguous().data<float>().ToArray();
+            var dim = features.Length / inputs.Count;
+            stages[layer] = Enumerable.Range(0, inputs.Count).Select(i => features.AsSpan(i * dim, dim).ToArray())
+                .ToArray();
+        }
+        return stages;
     }
 
     /// <inheritdoc />

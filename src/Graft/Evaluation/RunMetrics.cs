@@ -24,6 +24,11 @@ public sealed record RunMetrics
 
     /// <summary>The epoch whose weights were kept, and why training ended.</summary>
     [JsonPropertyName("training")] public required TrainingSummary Training { get; init; }
+
+    /// <summary>What <c>--strategy auto</c> chose and why; absent when the strategy was given.</summary>
+    [JsonPropertyName("strategy")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StrategyChoice? Strategy { get; init; }
 }
 
 /// <summary>Images used, and skipped by reason.</summary>

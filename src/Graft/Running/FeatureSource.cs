@@ -9,6 +9,8 @@ namespace Graft.Running;
 public sealed class FeatureSource(IFeatureExtractor extractor, FeatureCache? cache, IRunObserver observer, ILogger logger)
 {
     readonly FeaturePipeline _pipeline = new(extractor, cache, logger);
+    readonly StageFeaturePipeline? _stages =
+        extractor is TorchFeatureExtractor torch ? new StageFeaturePipeline(torch, cache, logger) : null;
 
     /// <summary>The backbone in use.</summary>
     public BackboneInfo Backbone => extractor.Backbone;
@@ -17,13 +19,38 @@ public sealed class FeatureSource(IFeatureExtractor extractor, FeatureCache? cac
     public FeatureSet Extract(string split, IReadOnlyList<LabeledImage> images, CancellationToken cancellation)
     {
         observer.ExtractionStarted(split, images.Count);
-        var features = _pipeline.Extract(images, Observed.Extraction(observer, split), cancellation);
+        var progress = Observed.Extraction(observer, split);
+        // TorchSharp goes in batches and fills every stage's cache entry in the same pass.
+        var features = _stages is null
+            ? _pipeline.Extract(images, progress, cancellation)
+            : _stages.Extract(images, [Backbone.Layer], progress, cancellation)[Backbone.Layer];
         observer.ExtractionFinished(split, features);
-        logger.LogInformation(
-            "{Split}: {Count} images, {FromCache} features from the cache, {Computed} extracted, {Skipped} skipped",
-            split, images.Count, features.FromCache, features.Computed, features.Skipped.Count);
+        Log(split, images.Count, features);
         return features;
     }
+
+    /// <summary>
+    /// Extracts one split's features at several stages in one pass (the extractor must be a
+    /// <see cref="TorchFeatureExtractor"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, FeatureSet> ExtractStages(
+        string split, IReadOnlyList<LabeledImage> images, IReadOnlyList<string> layers,
+        CancellationToken cancellation)
+    {
+        if (_stages is null)
+            throw new InvalidOperationException(
+                $"{Backbone.Id} runs in ONNX Runtime, which gives {Backbone.Layer} only; open it with TorchSharp");
+        observer.ExtractionStarted(split, images.Count);
+        var features = _stages.Extract(images, layers, Observed.Extraction(observer, split), cancellation);
+        observer.ExtractionFinished(split, features[layers[0]]);
+        Log(split, images.Count, features[layers[0]]);
+        return features;
+    }
+
+    void Log(string split, int count, FeatureSet features) =>
+        logger.LogInformation(
+            "{Split}: {Count} images, {FromCache} features from the cache, {Computed} extracted, {Skipped} skipped",
+            split, count, features.FromCache, features.Computed, features.Skipped.Count);
 
     /// <summary>The cache a run uses: none, the given folder, or the default one.</summary>
     public static FeatureCache? OpenCache(string? directory, bool disabled) =>

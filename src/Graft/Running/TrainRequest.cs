@@ -26,4 +26,13 @@ public sealed record TrainRequest
 
     /// <summary>Turns the feature cache off.</summary>
     public bool NoCache { get; init; }
+
+    /// <summary>The backbone stage whose pooled features the head sees (layer1 to layer4).</summary>
+    public string Layer { get; init; } = "layer4";
+
+    /// <summary>
+    /// <c>frozen</c>: a head on <see cref="Layer"/> as asked; <c>auto</c>: follow
+    /// <see cref="AdviceRun"/>'s advice, which chooses the layer.
+    /// </summary>
+    public string Strategy { get; init; } = "frozen";
 }

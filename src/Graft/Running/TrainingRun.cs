@@ -27,13 +27,21 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
     {
         request.Options.Validate();
         RejectOutputInsideData(request);
+        var strategy = request.Strategy switch
+        {
+            "frozen" => null,
+            "auto" => AutoStrategy.Choose(request, _logger, _observer, cancellation),
+            _ => throw new GraftException($"--strategy '{request.Strategy}': use frozen or auto"),
+        };
+        if (strategy is not null)
+            request = request with { Layer = strategy.Layer };
         var data = ImageFolderDataset.Load(request.DataDir, request.ValFraction, request.Options.Seed);
         foreach (var warning in data.Warnings)
             _logger.LogWarning("{Warning}", warning);
         foreach (var entry in data.Ignored)
             _logger.LogDebug("Ignored {Entry}", entry);
 
-        using var extractor = EmbeddedResNet18.Open();
+        using var extractor = BackboneCatalog.OpenEmbedded(request.Layer);
         var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
             _observer, _logger);
         var train = source.Extract("train", data.Train, cancellation);
@@ -60,6 +68,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             Test = test is null ? null : Measure(head, test, data.ClassNames),
             Training = new TrainingSummary(source.Backbone.Id, source.Backbone.Layer, request.Head.Kind,
                 trained.History.Count, trained.BestEpoch, trained.StopReason),
+            Strategy = strategy,
         };
 
         Directory.CreateDirectory(request.OutDir);

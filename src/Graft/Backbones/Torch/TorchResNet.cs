@@ -152,6 +152,31 @@ public sealed class TorchResNet : IDisposable
         return scope.MoveToOuter(x.mean([2, 3]));
     }
 
+    /// <summary>
+    /// Runs the network once up to the deepest of <paramref name="layers"/> and returns each one's
+    /// pooled features, [N, <see cref="Channels"/>], so several stages cost a single forward pass.
+    /// </summary>
+    public Dictionary<string, Tensor> StageFeatures(Tensor input, IReadOnlyCollection<string> layers)
+    {
+        if (input.dim() != 4 || input.shape[1] != 3)
+            throw new ArgumentException(
+                $"expected images as [N, 3, H, W]; got [{string.Join(", ", input.shape)}]", nameof(input));
+        var last = layers.Count == 0 ? -1 : layers.Max(StageIndex);
+
+        using var scope = NewDisposeScope();
+        var pooled = new Dictionary<string, Tensor>();
+        var x = input;
+        foreach (var name in StemNames)
+            x = _children[name].call(x);
+        for (var stage = 0; stage <= last; stage++)
+        {
+            x = _children[StageNames[stage]].call(x);
+            if (layers.Contains(StageNames[stage]))
+                pooled[StageNames[stage]] = scope.MoveToOuter(x.mean([2, 3]));
+        }
+        return pooled;
+    }
+
     /// <summary>The classifier's output, [N, classes].</summary>
     public Tensor Logits(Tensor input) => Network.call(input);
 

@@ -1,0 +1,76 @@
+using Graft.Backbones;
+using Graft.Data;
+using Graft.Features;
+using Graft.Heads;
+using Graft.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Graft.Running;
+
+/// <summary>
+/// A linear probe per stage: the default linear head trained on each stage's frozen, pooled
+/// features and measured on the val images. It shows which layer's features separate the
+/// classes best. All stages come from one TorchSharp pass per image and are cached.
+/// </summary>
+public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = null)
+{
+    readonly ILogger _logger = logger ?? NullLogger.Instance;
+    readonly IRunObserver _observer = observer ?? Observed.None;
+
+    /// <summary>Probes the embedded ResNet-18's pretrained stages on <paramref name="request"/>'s data.</summary>
+    public ProbeResult Run(ProbeRequest request, CancellationToken cancellation = default)
+    {
+        var data = Load(request, _logger);
+        using var extractor = TorchFeatureExtractor.OpenEmbeddedResNet18();
+        return Probe(data, extractor, request, "", cancellation);
+    }
+
+    /// <summary>Reads the data folder and logs what the user should know about it.</summary>
+    internal static ImageFolderDataset Load(ProbeRequest request, ILogger logger)
+    {
+        if (request.Layers.Count == 0)
+            throw new GraftException("--layers: give at least one of layer1, layer2, layer3, layer4");
+        var data = ImageFolderDataset.Load(request.DataDir, request.ValFraction, request.Seed);
+        foreach (var warning in data.Warnings)
+            logger.LogWarning("{Warning}", warning);
+        return data;
+    }
+
+    /// <summary>Probes <paramref name="extractor"/>'s network on data already read.</summary>
+    /// <param name="label">Appended to the split names the observer sees, to tell passes apart.</param>
+    internal ProbeResult Probe(
+        ImageFolderDataset data, TorchFeatureExtractor extractor, ProbeRequest request, string label,
+        CancellationToken cancellation)
+    {
+        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
+            _observer, _logger);
+        var train = source.ExtractStages("train" + label, data.Train, request.Layers, cancellation);
+        var val = source.ExtractStages("val" + label, data.Val, request.Layers, cancellation);
+
+        var probes = new List<LayerProbe>();
+        foreach (var layer in request.Layers)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var options = TrainOptions.For("linear") with { Seed = request.Seed };
+            var trained = new HeadTrainer(_logger).Train(
+                train[layer], val[layer], data.ClassNames.Count, HeadSpec.Of("linear"), options, null, cancellation);
+            using var head = trained.Head;
+            var trainMetrics = TrainingRun.Measure(head, train[layer], data.ClassNames);
+            var valMetrics = TrainingRun.Measure(head, val[layer], data.ClassNames);
+            probes.Add(new LayerProbe(layer, train[layer].Features.FirstOrDefault()?.Length ?? 0,
+                trainMetrics.Accuracy, valMetrics.Accuracy, valMetrics.Loss, trained.BestEpoch));
+            _logger.LogInformation("{Backbone} {Layer}: val accuracy {Accuracy:F4}, loss {Loss:F4}",
+                extractor.Backbone.Id, layer, valMetrics.Accuracy, valMetrics.Loss);
+        }
+
+        var first = request.Layers[0];
+        var sets = new[] { train[first], val[first] };
+        var skipped = sets.SelectMany(s => s.Skipped).ToList();
+        var summary = new RunSummary(sets.Sum(s => s.Count), skipped,
+            data.Warnings.Concat(sets.SelectMany(s => s.Warnings).Select(w => $"{w.Path}: {w.Reason}")).ToList());
+        var perClass = data.ClassNames.Select((name, index) => (name, index))
+            .ToDictionary(c => c.name, c => train[first].Labels.Count(y => y == c.index));
+        return new ProbeResult(extractor.Backbone.Id, data.ClassNames, perClass, val[first].Count, probes, summary);
+    }
+}
