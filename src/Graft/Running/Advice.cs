@@ -82,7 +82,9 @@ public sealed record Advice
     public static string Describe(TransferStrategy strategy, string layer) => strategy switch
     {
         TransferStrategy.LinearHeadOnTop => $"linear head on frozen {layer} features",
-        TransferStrategy.LinearHeadOnEarlierLayer => $"linear head on frozen {layer} features (an earlier layer)",
+        TransferStrategy.LinearHeadOnEarlierLayer => layer == TopLayer
+            ? $"linear head on frozen {layer} features (no earlier layer did better)"
+            : $"linear head on frozen {layer} features (an earlier layer)",
         TransferStrategy.FineTuneTop => "fine-tune the top stage (layer4) with a new head",
         _ => "fine-tune all stages with a new head",
     };
