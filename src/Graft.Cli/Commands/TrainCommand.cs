@@ -29,6 +29,7 @@ public static class TrainCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "Share of each class held out for val when there is no val folder", DefaultValueFactory = _ => 0.2 };
         var hidden = new Option<string?>("--hidden") { Description = "mlp hidden widths, comma-separated (default 1028,512)" };
         var dropout = new Option<double>("--dropout") { Description = "mlp dropout", DefaultValueFactory = _ => 0.5 };
+        var fineTune = FineTuneOptionSet.Create();
         var cache = CommonOptions.Cache();
         var noCache = CommonOptions.NoCache();
         var quiet = CommonOptions.Quiet();
@@ -39,6 +40,7 @@ public static class TrainCommand
             data, output, head, epochs, batch, lr, decay, schedule, patience, seed, valFraction, hidden, dropout,
             cache, noCache, quiet, verbose,
         };
+        fineTune.AddTo(command);
         command.SetAction(parsed =>
         {
             var mode = OutputMode.Detect(parsed.GetValue(quiet), parsed.GetValue(verbose));
@@ -62,6 +64,9 @@ public static class TrainCommand
                     DataDir = parsed.GetValue(data)!, OutDir = parsed.GetValue(output)!, Head = spec, Options = options,
                     ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
                     NoCache = parsed.GetValue(noCache),
+                    FineTune = fineTune.Read(parsed, options, parsed.GetValue(batch), parsed.GetValue(schedule),
+                        parsed.GetValue(patience)),
+                    Resume = fineTune.Resume(parsed),
                 };
                 return Execute(request, mode, cancellation);
             });

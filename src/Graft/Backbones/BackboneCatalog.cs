@@ -1,3 +1,6 @@
+using Graft.Backbones.Torch;
+using Graft.Models;
+
 namespace Graft.Backbones;
 
 /// <summary>Opens the feature extractor a backbone description names.</summary>
@@ -21,5 +24,16 @@ public static class BackboneCatalog
         throw new GraftException(
             $"backbone '{backbone.Id}' at layer '{backbone.Layer}' is not available in this Graft " +
             $"(available: {EmbeddedResNet18.Id}/{EmbeddedResNet18.TopLayer})");
+    }
+
+    /// <summary>
+    /// Opens the extractor of a saved model: from its stored backbone weights when it was
+    /// fine-tuned (always run in eval mode), else as <see cref="Open(BackboneInfo)"/>.
+    /// </summary>
+    public static IFeatureExtractor Open(BackboneInfo backbone, IReadOnlyDictionary<string, NamedTensor> weights)
+    {
+        if (weights.Count == 0)
+            return Open(backbone);
+        return new TorchFeatureExtractor(StoredResNetWeights.Load(weights), backbone);
     }
 }

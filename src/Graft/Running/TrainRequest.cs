@@ -26,4 +26,10 @@ public sealed record TrainRequest
 
     /// <summary>Turns the feature cache off.</summary>
     public bool NoCache { get; init; }
+
+    /// <summary>Fine-tune the backbone after training the head; null keeps it frozen.</summary>
+    public FineTuneOptions? FineTune { get; init; }
+
+    /// <summary>Continue an interrupted fine-tuning run from the checkpoint in <see cref="OutDir"/>.</summary>
+    public bool Resume { get; init; }
 }
