@@ -22,6 +22,10 @@ public sealed class FineTuneOptionSet
     {
         Description = "Fine-tuning augmentation of training images: none, flip or crop+flip (default crop+flip)",
     };
+    readonly Option<string?> _batchNorm = new("--finetune-bn")
+    {
+        Description = "Batch norm of the unfrozen stages while fine-tuning: train (batch statistics) or frozen (running statistics kept; default frozen)",
+    };
     readonly Option<bool> _resume = new("--resume")
     {
         Description = "Continue an interrupted fine-tuning run from the checkpoint in --out",
@@ -33,7 +37,7 @@ public sealed class FineTuneOptionSet
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _fineTune, _epochs, _lr, _factor, _optimizer, _augment, _resume })
+        foreach (var option in new Option[] { _fineTune, _epochs, _lr, _factor, _optimizer, _augment, _batchNorm, _resume })
             command.Options.Add(option);
     }
 
@@ -49,7 +53,7 @@ public sealed class FineTuneOptionSet
         var text = parsed.GetValue(_fineTune);
         if (text is null)
         {
-            var stray = new Option[] { _epochs, _lr, _factor, _optimizer, _augment }
+            var stray = new Option[] { _epochs, _lr, _factor, _optimizer, _augment, _batchNorm }
                 .FirstOrDefault(option => parsed.GetResult(option) is not null);
             if (stray is not null)
                 throw new GraftException($"{stray.Name} applies to fine-tuning; give --finetune last:N or all as well");
@@ -64,6 +68,7 @@ public sealed class FineTuneOptionSet
             BackboneLrFactor = parsed.GetValue(_factor) ?? defaults.BackboneLrFactor,
             Optimizer = parsed.GetValue(_optimizer) ?? defaults.Optimizer,
             Augment = parsed.GetValue(_augment) ?? defaults.Augment,
+            BatchNorm = parsed.GetValue(_batchNorm) ?? defaults.BatchNorm,
             BatchSize = batchSize ?? defaults.BatchSize,
             Schedule = schedule ?? defaults.Schedule,
             Patience = patience ?? defaults.Patience,

@@ -46,6 +46,9 @@ public sealed class FineTuner(ILogger? logger = null)
         network.SetTraining(training);
         if (training && options.Stem)
             network.Network.named_children().First(child => child.name == "bn1").module.train();
+        if (training && options.BatchNorm == "frozen")
+            foreach (var module in network.Network.modules().OfType<BatchNorm2d>())
+                module.eval();
     }
 
     /// <summary>
@@ -110,8 +113,17 @@ public sealed class FineTuner(ILogger? logger = null)
         if (data.Train.Count < 2)
             throw new GraftException(
                 $"fine-tuning needs at least 2 training images (found {data.Train.Count}); add images or drop --finetune");
+        if (data.Val.Count == 0)
+            throw new GraftException(
+                "fine-tuning keeps the epoch with the lowest val loss, but no val image could be used; add val images");
 
-        var state = start ?? MeasureStart(network, head, data, classes, options);
+        var state = start;
+        if (state is null)
+        {
+            // A checkpoint of the starting point lets a run interrupted in its first epoch skip the head phase.
+            state = MeasureStart(network, head, data, classes, options);
+            EpochCompleted?.Invoke(state, optimizer);
+        }
         double[] rates = [options.LearningRate, options.LearningRate * options.BackboneLrFactor];
         var history = state.History.ToList();
         var crop = data.Preprocessing.Resize.Crop;
@@ -213,8 +225,6 @@ public sealed class FineTuner(ILogger? logger = null)
         TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes,
         FineTuneOptions options)
     {
-        if (data.Val.Count == 0)
-            return (double.PositiveInfinity, double.NaN, []);
         var probabilities = Classify(network, head, data.Val, data.Preprocessing, data.Layer, options.BatchSize);
         var metrics = SplitMetrics.Compute(classes, data.ValLabels, probabilities);
         return (metrics.Loss, metrics.Accuracy, probabilities);
