@@ -136,7 +136,10 @@ public class FineTuneTests
         data = data with { Train = data.Train.Take(3).ToList(), TrainLabels = data.TrainLabels.Take(3).ToArray() };
         using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
         using var head = new Classifier(HeadSpec.Of("linear"), 512, 2);
-        var options = new FineTuneOptions { Stages = 1, Epochs = 1, BatchSize = 2, Augment = "flip", BatchNorm = "train" };
+        var options = new FineTuneOptions
+        {
+            Stages = 1, Epochs = 1, BatchSize = 2, Augment = "flip", BatchNorm = "train",
+        };
         FineTuner.Unfreeze(network, options);
         using var optimizer = FineTuner.CreateOptimizer(network, head, options, headWeightDecay: 0);
 
@@ -194,7 +197,7 @@ public class FineTuneTests
             Assert.NotNull(ModelFile.Load(path));
     }
 
-    /// <summary>Waits until <paramref name="path"/> is written after <paramref name="since"/>, checking the model meanwhile.</summary>
+    /// <summary>Waits until <paramref name="path"/> is written after <paramref name="since"/>.</summary>
     static void WaitForWrite(Process process, string path, DateTime since, string model)
     {
         var clock = Stopwatch.StartNew();

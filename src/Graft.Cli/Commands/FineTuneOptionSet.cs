@@ -8,23 +8,31 @@ public sealed class FineTuneOptionSet
 {
     readonly Option<string?> _fineTune = new("--finetune")
     {
-        Description = "After the head, fine-tune the backbone end to end: last:N (the last N stages, last:1 = layer4) or all",
+        Description = "After the head, fine-tune the backbone end to end: last:N (the last N stages, "
+                      + "last:1 = layer4) or all",
         HelpName = "last:N|all",
     };
     readonly Option<int?> _epochs = new("--finetune-epochs") { Description = "Most fine-tuning epochs (default 10)" };
-    readonly Option<double?> _lr = new("--finetune-lr") { Description = "Head learning rate while fine-tuning (default 1e-4)" };
+    readonly Option<double?> _lr = new("--finetune-lr")
+    {
+        Description = "Head learning rate while fine-tuning (default 1e-4)",
+    };
     readonly Option<double?> _factor = new("--backbone-lr-factor")
     {
         Description = "Backbone learning rate as a share of the head's while fine-tuning (default 0.1)",
     };
-    readonly Option<string?> _optimizer = new("--optimizer") { Description = "Fine-tuning optimizer: adam or sgd (momentum 0.9) (default adam)" };
+    readonly Option<string?> _optimizer = new("--optimizer")
+    {
+        Description = "Fine-tuning optimizer: adam or sgd (momentum 0.9) (default adam)",
+    };
     readonly Option<string?> _augment = new("--augment")
     {
         Description = "Fine-tuning augmentation of training images: none, flip or crop+flip (default crop+flip)",
     };
     readonly Option<string?> _batchNorm = new("--finetune-bn")
     {
-        Description = "Batch norm of the unfrozen stages while fine-tuning: train (batch statistics) or frozen (running statistics kept; default frozen)",
+        Description = "Batch norm of the unfrozen stages while fine-tuning: train (batch statistics) or "
+                      + "frozen (running statistics kept; default frozen)",
     };
     readonly Option<bool> _resume = new("--resume")
     {
@@ -37,7 +45,8 @@ public sealed class FineTuneOptionSet
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _fineTune, _epochs, _lr, _factor, _optimizer, _augment, _batchNorm, _resume })
+        Option[] all = [_fineTune, _epochs, _lr, _factor, _optimizer, _augment, _batchNorm, _resume];
+        foreach (var option in all)
             command.Options.Add(option);
     }
 

@@ -29,7 +29,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
     readonly IRunObserver _observer = observer ?? Observed.None;
 
     /// <summary>Runs <paramref name="request"/>, whose <see cref="TrainRequest.FineTune"/> is set.</summary>
-    /// <exception cref="GraftException">Bad input, or the run was interrupted (the message says how to resume).</exception>
+    /// <exception cref="GraftException">Bad input, or an interruption (the message says how to resume).</exception>
     public TrainResult Run(TrainRequest request, CancellationToken cancellation = default)
     {
         var fine = request.FineTune ?? throw new ArgumentException("no fine-tuning options", nameof(request));
@@ -132,7 +132,8 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
                     epochs, clock.Elapsed.TotalSeconds, epochs * tuneData.Train.Count / clock.Elapsed.TotalSeconds);
             if (final.Interrupted)
                 throw new GraftException(
-                    $"interrupted during fine-tuning epoch {final.Epoch + 1}; {modelPath} holds the best epoch so far " +
+                    $"interrupted during fine-tuning epoch {final.Epoch + 1}; {modelPath} holds the best epoch " +
+                    "so far " +
                     $"({final.BestEpoch}) and {checkpointPath} the last completed one ({final.Epoch}). " +
                     "Continue with the same command and --resume");
 
@@ -177,7 +178,8 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         ModelFile.Save(best with { Metadata = best.Metadata with { ValMetrics = metrics.Val } }, modelPath);
         TrainingRun.WriteAtomically(Path.Combine(request.OutDir, "metrics.json"),
             JsonSerializer.Serialize(metrics, ModelFile.Json) + "\n");
-        TrainingRun.WriteAtomically(Path.Combine(request.OutDir, "history.csv"), HistoryCsv(headHistory, final.History));
+        TrainingRun.WriteAtomically(Path.Combine(request.OutDir, "history.csv"),
+            HistoryCsv(headHistory, final.History));
         File.Delete(checkpointPath);
         return new TrainResult(metrics, final.History, modelPath, all.Sum(f => f.FromCache), all.Sum(f => f.Computed),
             summary);

@@ -16,7 +16,7 @@ public static class Augmentation
     /// </remarks>
     public const double MinArea = 0.25;
 
-    /// <summary>Makes one <paramref name="crop"/> x <paramref name="crop"/> training view of <paramref name="image"/>.</summary>
+    /// <summary>Makes one square training view of <paramref name="image"/>.</summary>
     /// <param name="image">The square source, at least <paramref name="crop"/> pixels a side.</param>
     /// <param name="crop">Output side.</param>
     /// <param name="mode"><c>none</c>, <c>flip</c> or <c>crop+flip</c>.</param>

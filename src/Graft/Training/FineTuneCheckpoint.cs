@@ -77,7 +77,8 @@ public sealed record FineTuneCheckpoint(FineTuneState State, GraftModel Model, b
             throw new GraftException($"{path}: checkpoint version {version}, this Graft reads {Version}");
         var body = bytes.AsSpan(0, bytes.Length - ChecksumLength);
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumLength)))
-            throw new GraftException($"{path}: the checkpoint is damaged (checksum mismatch); run again without --resume");
+            throw new GraftException(
+                $"{path}: the checkpoint is damaged (checksum mismatch); run again without --resume");
 
         var offset = 16;
         byte[] Section(ReadOnlySpan<byte> all)

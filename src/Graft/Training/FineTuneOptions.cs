@@ -40,7 +40,7 @@ public sealed record FineTuneOptions
     /// <summary>L2 penalty on the backbone's weights (the head keeps its own).</summary>
     public double WeightDecay { get; init; }
 
-    /// <summary>Learning-rate schedule over the fine-tuning epochs: <c>none</c>, <c>step</c> or <c>cosine</c>.</summary>
+    /// <summary>Learning-rate schedule over fine-tuning: <c>none</c>, <c>step</c> or <c>cosine</c>.</summary>
     public string Schedule { get; init; } = "cosine";
 
     /// <summary>StepLR's step in epochs.</summary>

@@ -36,7 +36,8 @@ public sealed class FineTuner(ILogger? logger = null)
         if (!options.Stem)
             return;
         foreach (var (name, parameter) in network.Network.named_parameters())
-            if (name.StartsWith("conv1.", StringComparison.Ordinal) || name.StartsWith("bn1.", StringComparison.Ordinal))
+            if (name.StartsWith("conv1.", StringComparison.Ordinal)
+                || name.StartsWith("bn1.", StringComparison.Ordinal))
                 parameter.requires_grad = true;
     }
 
@@ -106,13 +107,15 @@ public sealed class FineTuner(ILogger? logger = null)
     /// with <see cref="Unfreeze"/>, and <paramref name="optimizer"/> made by <see cref="CreateOptimizer"/>.
     /// </summary>
     public FineTuneState Run(
-        TorchResNet network, Classifier head, OptimizerHelper optimizer, FineTuneData data, IReadOnlyList<string> classes,
-        FineTuneOptions options, FineTuneState? start = null, CancellationToken cancellation = default)
+        TorchResNet network, Classifier head, OptimizerHelper optimizer, FineTuneData data,
+        IReadOnlyList<string> classes, FineTuneOptions options, FineTuneState? start = null,
+        CancellationToken cancellation = default)
     {
         options.Validate();
         if (data.Train.Count < 2)
             throw new GraftException(
-                $"fine-tuning needs at least 2 training images (found {data.Train.Count}); add images or drop --finetune");
+                $"fine-tuning needs at least 2 training images (found {data.Train.Count}); " +
+                "add images or drop --finetune");
         if (data.Val.Count == 0)
             throw new GraftException(
                 "fine-tuning keeps the epoch with the lowest val loss, but no val image could be used; add val images");
