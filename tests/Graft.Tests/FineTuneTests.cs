@@ -201,23 +201,25 @@ public class FineTuneTests
     static void WaitForWrite(Process process, string path, DateTime since, string model)
     {
         var clock = Stopwatch.StartNew();
-        while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)
+        while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(10)
                && (!File.Exists(path) || File.GetLastWriteTimeUtc(path) <= since))
         {
             AssertLoadsOrIsAbsent(model);
             Thread.Sleep(20);
         }
-        Assert.False(process.HasExited, $"graft ended before writing {path} (exit code {process.ExitCode})");
+        if (process.HasExited)
+            Assert.Fail($"graft ended before writing {path} (exit code {process.ExitCode})");
+        Assert.True(File.Exists(path), $"{path} did not appear within 10 minutes");
     }
 
     [Fact]
-    public void InterruptedAndKilledRunsResumeFromTheirCheckpointAndTheModelIsNeverHalfWritten()
+    public async Task InterruptedAndKilledRunsResumeFromTheirCheckpointAndTheModelIsNeverHalfWritten()
     {
         using var folder = new TempFolder();
         var data = Path.Combine(folder.Path, "shapes");
-        ShapeImages.Write(data, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);
+        ShapeImages.Write(data, classes: 2, trainPerClass: 2, valPerClass: 1, size: 64);
         var output = Path.Combine(folder.Path, "out");
-        string[] args = ["train", data, "--out", output, "--finetune", "last:1", "--finetune-epochs", "6",
+        string[] args = ["train", data, "--out", output, "--finetune", "last:1", "--finetune-epochs", "3",
             "--epochs", "5", "--batch-size", "4", "--patience", "0", "--cache", Path.Combine(folder.Path, "cache")];
         var checkpoint = Path.Combine(output, FineTuneCheckpoint.FileName);
         var model = Path.Combine(output, "model");
@@ -229,9 +231,10 @@ public class FineTuneTests
             var stderr = first.StandardError.ReadToEndAsync();
             WaitForWrite(first, checkpoint, DateTime.MinValue, model);
             Process.Start("kill", ["-INT", first.Id.ToString()])!.WaitForExit();
-            Assert.True(first.WaitForExit(TimeSpan.FromMinutes(1)), "graft did not stop within a minute of Ctrl+C");
-            Assert.True(first.ExitCode == 1, stderr.Result + stdout.Result);
-            Assert.Contains("--resume", stderr.Result);
+            Assert.True(first.WaitForExit(TimeSpan.FromMinutes(2)), "graft did not stop within 2 minutes of Ctrl+C");
+            var (output1, errors1) = (await stdout, await stderr);
+            Assert.True(first.ExitCode == 1, errors1 + output1);
+            Assert.Contains("--resume", errors1);
         }
         Assert.NotNull(ModelFile.Load(model));
         Assert.True(File.Exists(checkpoint));
@@ -250,19 +253,21 @@ public class FineTuneTests
         using var third = StartGraft([.. args, "--resume"]);
         var thirdOut = third.StandardOutput.ReadToEndAsync();
         var thirdErr = third.StandardError.ReadToEndAsync();
-        Assert.True(third.WaitForExit(TimeSpan.FromMinutes(3)), "the resumed run did not finish in 3 minutes");
-        Assert.True(third.ExitCode == 0, thirdErr.Result + thirdOut.Result);
+        // Generous: the machine may be busy; unloaded this takes well under a minute.
+        Assert.True(third.WaitForExit(TimeSpan.FromMinutes(10)), "the resumed run did not finish in 10 minutes");
+        var (output3, errors3) = (await thirdOut, await thirdErr);
+        Assert.True(third.ExitCode == 0, errors3 + output3);
 
         Assert.False(File.Exists(checkpoint));
         var loaded = ModelFile.Load(model);
         Assert.NotEmpty(loaded.BackboneWeights);
         var history = File.ReadAllLines(Path.Combine(output, "history.csv"));
-        Assert.Equal(["0", "1", "2", "3", "4", "5", "6"],
+        Assert.Equal(["0", "1", "2", "3"],
             history.Where(l => l.StartsWith("finetune,")).Select(l => l.Split(',')[1]));
         Assert.Equal(5, history.Count(l => l.StartsWith("head,")));
 
         using var predictor = Predictor.Open(output);
         var (metrics, _) = predictor.Evaluate(Path.Combine(data, "val"));
-        Assert.Equal(4, metrics.Images);
+        Assert.Equal(2, metrics.Images);
     }
 }
