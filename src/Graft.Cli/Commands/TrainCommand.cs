@@ -38,6 +38,7 @@ public static class TrainCommand
             Description = "frozen: a head on --layer; auto: measure the data (as advise does), choose the layer",
             DefaultValueFactory = _ => "frozen",
         };
+        var fineTune = FineTuneOptionSet.Create();
         var cache = CommonOptions.Cache();
         var noCache = CommonOptions.NoCache();
         var quiet = CommonOptions.Quiet();
@@ -48,6 +49,7 @@ public static class TrainCommand
             data, output, head, epochs, batch, lr, decay, schedule, patience, seed, valFraction, hidden, dropout,
             cache, noCache, quiet, verbose, layer, strategy,
         };
+        fineTune.AddTo(command);
         command.SetAction(parsed =>
         {
             var mode = OutputMode.Detect(parsed.GetValue(quiet), parsed.GetValue(verbose));
@@ -72,6 +74,9 @@ public static class TrainCommand
                     ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
                     NoCache = parsed.GetValue(noCache),
                     Layer = parsed.GetValue(layer) ?? "layer4", Strategy = parsed.GetValue(strategy)!,
+                    FineTune = fineTune.Read(parsed, options, parsed.GetValue(batch), parsed.GetValue(schedule),
+                        parsed.GetValue(patience)),
+                    Resume = fineTune.Resume(parsed),
                 };
                 if (request.Strategy == "auto" && parsed.GetValue(layer) is not null)
                     throw new GraftException("--layer and --strategy auto exclude each other (auto chooses)");

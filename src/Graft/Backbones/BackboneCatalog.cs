@@ -1,4 +1,5 @@
 using Graft.Backbones.Torch;
+using Graft.Models;
 
 namespace Graft.Backbones;
 
@@ -50,5 +51,16 @@ public static class BackboneCatalog
             throw new GraftException(
                 $"the model was trained on backbone weights '{backbone.WeightsFingerprint}', but this Graft has " +
                 $"'{current.WeightsFingerprint}'; train the model again with this Graft");
+    }
+
+    /// <summary>
+    /// Opens the extractor of a saved model: from its stored backbone weights when it was
+    /// fine-tuned (always run in eval mode), else as <see cref="Open(BackboneInfo)"/>.
+    /// </summary>
+    public static IFeatureExtractor Open(BackboneInfo backbone, IReadOnlyDictionary<string, NamedTensor> weights)
+    {
+        if (weights.Count == 0)
+            return Open(backbone);
+        return new TorchFeatureExtractor(StoredResNetWeights.Load(weights), backbone);
     }
 }

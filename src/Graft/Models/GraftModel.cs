@@ -10,6 +10,7 @@ public sealed record GraftModel(ModelMetadata Metadata, IReadOnlyDictionary<stri
 {
     const string HeadPrefix = "head.";
     const string MeanImageName = "preprocessing.mean_image";
+    const string BackbonePrefix = "backbone.";
 
     /// <summary>Packs a trained head and its description into a model.</summary>
     public static GraftModel From(Classifier head, ModelMetadata metadata)
@@ -28,6 +29,29 @@ public sealed record GraftModel(ModelMetadata Metadata, IReadOnlyDictionary<stri
         }
         return new GraftModel(metadata, tensors);
     }
+
+    /// <summary>
+    /// A copy that also stores <paramref name="backbone"/>'s weights and batch-norm statistics as
+    /// <c>backbone.&lt;torchvision name&gt;</c>, for a fine-tuned model. The unused classifier
+    /// <c>fc</c> is left out.
+    /// </summary>
+    public GraftModel WithBackbone(nn.Module backbone)
+    {
+        var tensors = new Dictionary<string, NamedTensor>(Tensors);
+        foreach (var (name, value) in backbone.state_dict())
+        {
+            if (name.StartsWith("fc.", StringComparison.Ordinal) || value.dtype == ScalarType.Int64)
+                continue; // batch norm's num_batches_tracked counter is not a weight
+            using var contiguous = value.detach().contiguous().to_type(ScalarType.Float32);
+            tensors[BackbonePrefix + name] = new NamedTensor(value.shape, contiguous.data<float>().ToArray());
+        }
+        return this with { Tensors = tensors };
+    }
+
+    /// <summary>Stored backbone weights by torchvision name; empty when the backbone was frozen.</summary>
+    public IReadOnlyDictionary<string, NamedTensor> BackboneWeights => Tensors
+        .Where(kv => kv.Key.StartsWith(BackbonePrefix, StringComparison.Ordinal))
+        .ToDictionary(kv => kv.Key[BackbonePrefix.Length..], kv => kv.Value);
 
     /// <summary>The backbone description, with the stored mean image put back in place.</summary>
     public BackboneInfo Backbone

@@ -46,6 +46,20 @@ public static class ModelFile
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
     public static void Save(GraftModel model, string path)
     {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temporary = $"{full}.{Environment.ProcessId}.tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            Write(model, stream);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, full, overwrite: true);
+    }
+
+    /// <summary>Writes <paramref name="model"/> in the model-file layout to <paramref name="stream"/>.</summary>
+    public static void Write(GraftModel model, Stream stream)
+    {
         var entries = new List<TensorEntry>();
         long offset = 0;
         foreach (var (name, tensor) in model.Tensors)
@@ -54,14 +68,9 @@ public static class ModelFile
             offset += tensor.Data.Length * 4L;
         }
         var header = JsonSerializer.SerializeToUtf8Bytes(new Header(model.Metadata, entries), Json);
-
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temporary = $"{full}.{Environment.ProcessId}.tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
         using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
-            void Write(ReadOnlySpan<byte> bytes)
+            void Put(ReadOnlySpan<byte> bytes)
             {
                 stream.Write(bytes);
                 sha.AppendData(bytes);
@@ -71,14 +80,12 @@ public static class ModelFile
             Magic.CopyTo(preamble, 0);
             BinaryPrimitives.WriteInt32LittleEndian(preamble.AsSpan(8), FormatVersion);
             BinaryPrimitives.WriteInt64LittleEndian(preamble.AsSpan(16), header.Length);
-            Write(preamble);
-            Write(header);
+            Put(preamble);
+            Put(header);
             foreach (var tensor in model.Tensors.Values)
-                Write(MemoryMarshal.AsBytes(tensor.Data.AsSpan()));
+                Put(MemoryMarshal.AsBytes(tensor.Data.AsSpan()));
             stream.Write(sha.GetHashAndReset());
-            stream.Flush(flushToDisk: true);
         }
-        File.Move(temporary, full, overwrite: true);
     }
 
     /// <summary>Reads a model file, with a clear <see cref="GraftException"/> for anything that is not a sound one.</summary>
@@ -89,7 +96,12 @@ public static class ModelFile
         if (!File.Exists(path))
             throw new GraftException($"{path}: model file not found (give the folder written by 'graft train --out', or its 'model' file)");
 
-        var bytes = File.ReadAllBytes(path);
+        return Read(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads a model from the bytes of a model file; <paramref name="path"/> names it in messages.</summary>
+    public static GraftModel Read(byte[] bytes, string path)
+    {
         if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new GraftException($"{path}: not a Graft model file (it does not start with the Graft signature)");
         if (bytes.Length < PreambleLength + ChecksumLength)

@@ -20,6 +20,9 @@ public sealed record ModelMetadata
     /// <summary>The options the head was trained with.</summary>
     public required TrainOptions Training { get; init; }
 
+    /// <summary>How the backbone was fine-tuned; null when it stayed frozen (weights not stored).</summary>
+    public FineTuneOptions? FineTune { get; init; }
+
     /// <summary>Results of the run that made the model (val metrics at the kept epoch).</summary>
     public SplitMetrics? ValMetrics { get; init; }
 

@@ -35,7 +35,7 @@ public sealed class Predictor : IDisposable
         ILogger? logger = null)
     {
         var model = ModelFile.Load(modelPath);
-        var extractor = BackboneCatalog.Open(model.Backbone);
+        var extractor = BackboneCatalog.Open(model.Backbone, model.BackboneWeights);
         return new Predictor(model, extractor, cache, observer ?? Observed.None, logger ?? NullLogger.Instance);
     }
 

@@ -35,4 +35,10 @@ public sealed record TrainRequest
     /// <see cref="AdviceRun"/>'s advice, which chooses the layer.
     /// </summary>
     public string Strategy { get; init; } = "frozen";
+
+    /// <summary>Fine-tune the backbone after training the head; null keeps it frozen.</summary>
+    public FineTuneOptions? FineTune { get; init; }
+
+    /// <summary>Continue an interrupted fine-tuning run from the checkpoint in <see cref="OutDir"/>.</summary>
+    public bool Resume { get; init; }
 }

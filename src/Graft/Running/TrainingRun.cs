@@ -35,6 +35,10 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         };
         if (strategy is not null)
             request = request with { Layer = strategy.Layer };
+        if (request.FineTune is not null)
+            return new FineTuningRun(_logger, _observer).Run(request, cancellation);
+        if (request.Resume)
+            throw new GraftException("--resume continues a fine-tuning run; give --finetune as well");
         var data = ImageFolderDataset.Load(request.DataDir, request.ValFraction, request.Options.Seed);
         foreach (var warning in data.Warnings)
             _logger.LogWarning("{Warning}", warning);

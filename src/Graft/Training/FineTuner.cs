@@ -1,0 +1,261 @@
+using Graft.Backbones.Torch;
+using Graft.Data;
+using Graft.Evaluation;
+using Graft.Heads;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Graft.Training;
+
+/// <summary>
+/// Trains the unfrozen stages of a ResNet and a head together on augmented images. The backbone
+/// learns at a fraction of the head's rate; frozen parts stay in eval mode so their batch-norm
+/// statistics never move; the starting point counts as epoch 0, and the epoch with the lowest val
+/// loss is the one to keep.
+/// </summary>
+public sealed class FineTuner(ILogger? logger = null)
+{
+    readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    /// <summary>Told when an epoch has the lowest val loss so far, with its val probabilities.</summary>
+    public Action<int, float[][]>? BestEpochReached { get; init; }
+
+    /// <summary>Told after every completed epoch, with the optimizer, so a checkpoint can be written.</summary>
+    public Action<FineTuneState, OptimizerHelper>? EpochCompleted { get; init; }
+
+    /// <summary>Hears each epoch's record.</summary>
+    public IProgress<EpochRecord>? Progress { get; init; }
+
+    /// <summary>Makes the parameters the options name trainable and freezes every other one.</summary>
+    public static void Unfreeze(TorchResNet network, FineTuneOptions options)
+    {
+        network.UnfreezeLastStages(options.Stages);
+        if (!options.Stem)
+            return;
+        foreach (var (name, parameter) in network.Network.named_parameters())
+            if (name.StartsWith("conv1.", StringComparison.Ordinal)
+                || name.StartsWith("bn1.", StringComparison.Ordinal))
+                parameter.requires_grad = true;
+    }
+
+    /// <summary>Training mode for the learning parts only; frozen batch norms keep their statistics.</summary>
+    public static void SetTraining(TorchResNet network, FineTuneOptions options, bool training)
+    {
+        network.SetTraining(training);
+        if (training && options.Stem)
+            network.Network.named_children().First(child => child.name == "bn1").module.train();
+        if (training && options.BatchNorm == "frozen")
+            foreach (var module in network.Network.modules().OfType<BatchNorm2d>())
+                module.eval();
+    }
+
+    /// <summary>
+    /// The optimizer with two parameter groups: the head's at the fine-tuning rate, the
+    /// backbone's at <see cref="FineTuneOptions.BackboneLrFactor"/> of it. Group 0 is the head.
+    /// </summary>
+    public static OptimizerHelper CreateOptimizer(
+        TorchResNet network, Classifier head, FineTuneOptions options, double headWeightDecay)
+    {
+        var backbone = network.Network.parameters().Where(p => p.requires_grad).ToList();
+        var headRate = options.LearningRate;
+        var backboneRate = options.LearningRate * options.BackboneLrFactor;
+        if (options.Optimizer == "sgd")
+            return optim.SGD(
+                [
+                    new SGD.ParamGroup(head.parameters(), new SGD.Options
+                    {
+                        LearningRate = headRate, momentum = options.Momentum, weight_decay = headWeightDecay,
+                    }),
+                    new SGD.ParamGroup(backbone, new SGD.Options
+                    {
+                        LearningRate = backboneRate, momentum = options.Momentum, weight_decay = options.WeightDecay,
+                    }),
+                ], headRate, options.Momentum);
+        return optim.Adam(
+            [
+                new Adam.ParamGroup(head.parameters(),
+                    new Adam.Options { LearningRate = headRate, weight_decay = headWeightDecay }),
+                new Adam.ParamGroup(backbone,
+                    new Adam.Options { LearningRate = backboneRate, weight_decay = options.WeightDecay }),
+            ], headRate);
+    }
+
+    /// <summary>
+    /// Splits <paramref name="count"/> samples into batches of <paramref name="size"/>. A last batch
+    /// of one joins the one before it: batch norm in training mode cannot learn from one sample.
+    /// </summary>
+    public static IReadOnlyList<(int Start, int Count)> Batches(int count, int size)
+    {
+        var batches = new List<(int Start, int Count)>();
+        for (var start = 0; start < count; start += size)
+            batches.Add((start, Math.Min(size, count - start)));
+        if (batches.Count > 1 && batches[^1].Count == 1)
+        {
+            var last = batches[^2];
+            batches[^2] = (last.Start, last.Count + 1);
+            batches.RemoveAt(batches.Count - 1);
+        }
+        return batches;
+    }
+
+    /// <summary>
+    /// Fine-tunes <paramref name="network"/> and <paramref name="head"/> from <paramref name="start"/>
+    /// (null: a fresh run, whose epoch 0 is measured first). The network must already be unfrozen
+    /// with <see cref="Unfreeze"/>, and <paramref name="optimizer"/> made by <see cref="CreateOptimizer"/>.
+    /// </summary>
+    public FineTuneState Run(
+        TorchResNet network, Classifier head, OptimizerHelper optimizer, FineTuneData data,
+        IReadOnlyList<string> classes, FineTuneOptions options, FineTuneState? start = null,
+        CancellationToken cancellation = default)
+    {
+        options.Validate();
+        if (data.Train.Count < 2)
+            throw new GraftException(
+                $"fine-tuning needs at least 2 training images (found {data.Train.Count}); " +
+                "add images or drop --finetune");
+        if (data.Val.Count == 0)
+            throw new GraftException(
+                "fine-tuning keeps the epoch with the lowest val loss, but no val image could be used; add val images");
+
+        var state = start;
+        if (state is null)
+        {
+            // A checkpoint of the starting point lets a run interrupted in its first epoch skip the head phase.
+            state = MeasureStart(network, head, data, classes, options);
+            EpochCompleted?.Invoke(state, optimizer);
+        }
+        double[] rates = [options.LearningRate, options.LearningRate * options.BackboneLrFactor];
+        var history = state.History.ToList();
+        var crop = data.Preprocessing.Resize.Crop;
+        var inputLength = data.Preprocessing.InputLength;
+        var order = Enumerable.Range(0, data.Train.Count).ToArray();
+        var batches = Batches(order.Length, options.BatchSize);
+
+        for (var epoch = state.Epoch + 1; epoch <= options.Epochs && state.StopReason is null; epoch++)
+        {
+            var factor = options.ScheduleFactor(epoch);
+            var groups = optimizer.ParamGroups.ToList();
+            for (var g = 0; g < groups.Count; g++)
+                groups[g].LearningRate = rates[g] * factor;
+
+            // Seeds derived from the epoch make a resumed run draw what the uninterrupted one would.
+            var random = new Random(options.Seed * 100_003 + epoch);
+            random.Shuffle(order);
+            torch.random.manual_seed(options.Seed * 100_003 + epoch);
+            SetTraining(network, options, true);
+            head.train();
+
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            var diverged = false;
+            foreach (var (first, count) in batches)
+            {
+                if (cancellation.IsCancellationRequested)
+                    return state with { Interrupted = true, StopReason = "interrupted" };
+
+                using var scope = NewDisposeScope();
+                var input = new float[count * inputLength];
+                var labels = new long[count];
+                for (var k = 0; k < count; k++)
+                {
+                    var index = order[first + k];
+                    var view = Augmentation.Apply(data.Train[index], crop, options.Augment, random);
+                    data.Preprocessing.ToTensor(view, input.AsSpan(k * inputLength, inputLength));
+                    labels[k] = data.TrainLabels[index];
+                }
+                var x = tensor(input, [count, 3, crop, crop]);
+                var y = tensor(labels);
+                var logits = head.forward(network.Features(x, data.Layer));
+                var loss = head.Loss(logits, y);
+                var value = loss.item<float>();
+                if (!float.IsFinite(value))
+                {
+                    diverged = true;
+                    break;
+                }
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum += value * count;
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+                seen += count;
+            }
+
+            var (valLoss, valAccuracy, probabilities) = MeasureVal(network, head, data, classes, options);
+            if (diverged || !double.IsFinite(valLoss))
+            {
+                var reason = $"diverged at fine-tuning epoch {epoch} (the loss is no longer a finite number); " +
+                             $"kept epoch {state.BestEpoch}. Lower --finetune-lr (now {options.LearningRate:G3})";
+                _logger.LogWarning("Fine-tuning {Reason}", reason);
+                return state with { StopReason = reason };
+            }
+
+            var isBest = valLoss < state.BestValLoss;
+            var record = new EpochRecord(epoch, lossSum / seen, correct / (double)seen, valLoss, valAccuracy,
+                rates[0] * factor, isBest);
+            history.Add(record);
+            state = new FineTuneState(epoch, isBest ? epoch : state.BestEpoch,
+                isBest ? valLoss : state.BestValLoss, history.ToList());
+            if (isBest)
+                BestEpochReached?.Invoke(epoch, probabilities);
+            if (options.Patience > 0 && epoch - state.BestEpoch >= options.Patience)
+                state = state with { StopReason = $"early stop: no better val loss for {options.Patience} epochs" };
+            else if (epoch == options.Epochs)
+                state = state with { StopReason = "completed all epochs" };
+            Progress?.Report(record);
+            _logger.LogDebug(
+                "fine-tuning epoch {Epoch}: train loss {TrainLoss:F4} acc {TrainAcc:F4}, val loss {ValLoss:F4} " +
+                "acc {ValAcc:F4}", epoch, record.TrainLoss, record.TrainAccuracy, valLoss, valAccuracy);
+            EpochCompleted?.Invoke(state, optimizer);
+        }
+        return state with { StopReason = state.StopReason ?? "completed all epochs" };
+    }
+
+    FineTuneState MeasureStart(
+        TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes, FineTuneOptions options)
+    {
+        var (loss, accuracy, probabilities) = MeasureVal(network, head, data, classes, options);
+        var record = new EpochRecord(0, double.NaN, double.NaN, loss, accuracy, 0, true);
+        Progress?.Report(record);
+        BestEpochReached?.Invoke(0, probabilities);
+        return new FineTuneState(0, 0, double.IsFinite(loss) ? loss : double.PositiveInfinity, [record]);
+    }
+
+    (double Loss, double Accuracy, float[][] Probabilities) MeasureVal(
+        TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes,
+        FineTuneOptions options)
+    {
+        var probabilities = Classify(network, head, data.Val, data.Preprocessing, data.Layer, options.BatchSize);
+        var metrics = SplitMetrics.Compute(classes, data.ValLabels, probabilities);
+        return (metrics.Loss, metrics.Accuracy, probabilities);
+    }
+
+    /// <summary>Class probabilities of images already at the input size, in eval mode.</summary>
+    public static float[][] Classify(TorchResNet network, Classifier head, IReadOnlyList<DecodedImage> images,
+        Backbones.Preprocessing preprocessing, string layer, int batchSize)
+    {
+        network.SetTraining(false);
+        head.eval();
+        var crop = preprocessing.Resize.Crop;
+        var inputLength = preprocessing.InputLength;
+        var features = new List<float[]>();
+        for (var first = 0; first < images.Count; first += batchSize)
+        {
+            var count = Math.Min(batchSize, images.Count - first);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var input = new float[count * inputLength];
+            for (var k = 0; k < count; k++)
+                preprocessing.ToTensor(images[first + k], input.AsSpan(k * inputLength, inputLength));
+            var pooled = network.Features(tensor(input, [count, 3, crop, crop]), layer).contiguous();
+            var flat = pooled.data<float>().ToArray();
+            var dim = flat.Length / count;
+            for (var k = 0; k < count; k++)
+                features.Add(flat.AsSpan(k * dim, dim).ToArray());
+        }
+        return Probabilities.Of(head, features.ToArray());
+    }
+}

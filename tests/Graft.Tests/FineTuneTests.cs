@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using Graft.Backbones;
+using Graft.Backbones.Torch;
+using Graft.Data;
+using Graft.Heads;
+using Graft.Models;
+using Graft.Running;
+using Graft.Training;
+using static TorchSharp.torch;
+
+namespace Graft.Tests;
+
+public class FineTuneTests
+{
+    static readonly string[] Classes = ["circle", "square"];
+
+    /// <summary>Drawn shapes decoded small (a 72 px square, 64 px crops) so a step costs little.</summary>
+    static FineTuneData SmallData(TempFolder folder, int trainPerClass, int crop = 64)
+    {
+        var root = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(root, classes: 2, trainPerClass: trainPerClass, valPerClass: 2, size: 64);
+        var preprocessing = Preprocessing.TorchVision(crop + crop / 8, crop);
+        var square = new ResizeSpec("crop", preprocessing.Resize.ResizeTo, preprocessing.Resize.ResizeTo);
+        (List<DecodedImage> Images, int[] Labels) Read(string split, ResizeSpec resize)
+        {
+            var files = Classes.SelectMany((name, label) => Directory.GetFiles(Path.Combine(root, split, name))
+                .Order().Select(path => (path, label))).ToList();
+            return (files.Select(f => ImageDecoder.Decode(f.path, resize)).ToList(),
+                files.Select(f => f.label).ToArray());
+        }
+
+        var train = Read("train", square);
+        var val = Read("val", preprocessing.Resize);
+        return new FineTuneData(train.Images, train.Labels, val.Images, val.Labels, preprocessing, "layer4");
+    }
+
+    static float[] Values(TorchResNet network, string name)
+    {
+        using var value = network.Network.state_dict()[name].detach().contiguous();
+        return value.data<float>().ToArray();
+    }
+
+    [Fact]
+    public void FrozenBatchNormStatisticsStayPutWhileLayer4Learns()
+    {
+        using var folder = new TempFolder();
+        var data = SmallData(folder, trainPerClass: 3);
+        using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        using var head = new Classifier(HeadSpec.Of("linear"), 512, 2);
+        var options = new FineTuneOptions
+        {
+            Stages = 1, Epochs = 1, BatchSize = 3, LearningRate = 1e-3, BatchNorm = "train",
+        };
+        FineTuner.Unfreeze(network, options);
+        using var optimizer = FineTuner.CreateOptimizer(network, head, options, headWeightDecay: 0);
+        string[] frozen = ["bn1.running_mean", "layer3.1.bn2.running_var", "layer1.0.bn1.running_mean", "conv1.weight",
+            "layer3.1.conv2.weight"];
+        string[] learning = ["layer4.0.bn1.running_mean", "layer4.2.bn2.running_var", "layer4.2.conv2.weight"];
+        var before = frozen.Concat(learning).ToDictionary(name => name, name => Values(network, name));
+
+        var state = new FineTuner().Run(network, head, optimizer, data, Classes, options);
+
+        Assert.Equal(1, state.Epoch);
+        foreach (var name in frozen)
+            Assert.Equal(before[name], Values(network, name));
+        foreach (var name in learning)
+            Assert.NotEqual(before[name], Values(network, name));
+        Assert.False(network.Network.named_parameters().First(p => p.name == "layer3.1.conv2.weight").parameter
+            .requires_grad);
+    }
+
+    [Fact]
+    public void FrozenBatchNormKeepsEveryRunningStatisticWhileWeightsLearn()
+    {
+        using var folder = new TempFolder();
+        var data = SmallData(folder, trainPerClass: 3);
+        using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        using var head = new Classifier(HeadSpec.Of("linear"), 512, 2);
+        var options = new FineTuneOptions { Stages = 1, Epochs = 1, BatchSize = 3, LearningRate = 1e-3 };
+        FineTuner.Unfreeze(network, options);
+        using var optimizer = FineTuner.CreateOptimizer(network, head, options, headWeightDecay: 0);
+        var statistics = network.Network.state_dict().Keys.Where(name => name.Contains("running_")).ToList();
+        var before = statistics.ToDictionary(name => name, name => Values(network, name));
+        var weight = Values(network, "layer4.2.conv2.weight");
+
+        new FineTuner().Run(network, head, optimizer, data, Classes, options);
+
+        Assert.Equal("frozen", options.BatchNorm);
+        foreach (var name in statistics)
+            Assert.Equal(before[name], Values(network, name));
+        Assert.NotEqual(weight, Values(network, "layer4.2.conv2.weight"));
+    }
+
+    [Fact]
+    public void BackboneLearnsAtAFractionOfTheHeadRate()
+    {
+        using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        using var head = new Classifier(HeadSpec.Of("linear"), 512, 2);
+        foreach (var kind in FineTuneOptions.Optimizers)
+        {
+            var options = FineTuneOptions.Parse("last:2") with
+            {
+                LearningRate = 1e-3, BackboneLrFactor = 0.1, Optimizer = kind,
+            };
+            FineTuner.Unfreeze(network, options);
+            using var optimizer = FineTuner.CreateOptimizer(network, head, options, headWeightDecay: 0);
+
+            var groups = optimizer.ParamGroups.ToList();
+            Assert.Equal(2, groups.Count);
+            Assert.Equal(1e-3, groups[0].LearningRate, 12);
+            Assert.Equal(1e-4, groups[1].LearningRate, 12);
+            var trainable = network.Network.named_parameters().Where(p => p.parameter.requires_grad)
+                .Select(p => p.name.Split('.')[0]).Distinct().Order().ToList();
+            Assert.Equal(["layer3", "layer4"], trainable);
+        }
+
+        FineTuner.Unfreeze(network, FineTuneOptions.Parse("all"));
+        Assert.All(network.Network.named_parameters().Where(p => !p.name.StartsWith("fc.")),
+            p => Assert.True(p.parameter.requires_grad, p.name));
+    }
+
+    [Fact]
+    public void ALastBatchOfOneJoinsThePreviousBatch()
+    {
+        Assert.Equal([(0, 2), (2, 3)], FineTuner.Batches(5, 2));
+        Assert.Equal([(0, 4), (4, 4)], FineTuner.Batches(8, 4));
+        Assert.Equal([(0, 3)], FineTuner.Batches(3, 4));
+    }
+
+    [Fact]
+    public void ABatchOfOneWithTrainableBatchNormDoesNotCrash()
+    {
+        // At 32 px layer4 is 1x1, where batch norm in training mode fails on a single sample.
+        using var folder = new TempFolder();
+        var data = SmallData(folder, trainPerClass: 2, crop: 32);
+        data = data with { Train = data.Train.Take(3).ToList(), TrainLabels = data.TrainLabels.Take(3).ToArray() };
+        using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        using var head = new Classifier(HeadSpec.Of("linear"), 512, 2);
+        var options = new FineTuneOptions
+        {
+            Stages = 1, Epochs = 1, BatchSize = 2, Augment = "flip", BatchNorm = "train",
+        };
+        FineTuner.Unfreeze(network, options);
+        using var optimizer = FineTuner.CreateOptimizer(network, head, options, headWeightDecay: 0);
+
+        var state = new FineTuner().Run(network, head, optimizer, data, Classes, options);
+
+        Assert.Equal(1, state.Epoch);
+        Assert.True(double.IsFinite(state.History[^1].TrainLoss));
+    }
+
+    [Fact]
+    public void AFineTunedModelRoundTripsWithIdenticalPredictions()
+    {
+        using var folder = new TempFolder();
+        var data = SmallData(folder, trainPerClass: 3);
+        using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        using var head = new Classifier(HeadSpec.Of("linear"), 512, 2);
+        var options = new FineTuneOptions { Stages = 1, Epochs = 1, BatchSize = 3, LearningRate = 1e-3 };
+        FineTuner.Unfreeze(network, options);
+        using (var optimizer = FineTuner.CreateOptimizer(network, head, options, headWeightDecay: 0))
+            new FineTuner().Run(network, head, optimizer, data, Classes, options);
+        var backbone = EmbeddedResNet18.Info with { Preprocessing = data.Preprocessing };
+        var metadata = new ModelMetadata
+        {
+            Classes = Classes, Backbone = backbone, Head = head.Spec, Training = new TrainOptions(), FineTune = options,
+        };
+        var path = folder.File("m/model");
+
+        ModelFile.Save(GraftModel.From(head, metadata).WithBackbone(network.Network), path);
+        var loaded = ModelFile.Load(path);
+        using var loadedHead = loaded.CreateHead();
+        using var loadedNetwork = StoredResNetWeights.Load(loaded.BackboneWeights);
+
+        var expected = FineTuner.Classify(network, head, data.Val, data.Preprocessing, "layer4", 4);
+        var actual = FineTuner.Classify(loadedNetwork, loadedHead, data.Val, data.Preprocessing, "layer4", 4);
+        Assert.Equal(expected, actual);
+        Assert.Equal(options, loaded.Metadata.FineTune);
+        Assert.Equal(Values(network, "layer4.0.bn1.running_mean"), Values(loadedNetwork, "layer4.0.bn1.running_mean"));
+    }
+
+    static Process StartGraft(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "graft.dll"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
+
+    static void AssertLoadsOrIsAbsent(string path)
+    {
+        if (File.Exists(path))
+            Assert.NotNull(ModelFile.Load(path));
+    }
+
+    /// <summary>Waits until <paramref name="path"/> is written after <paramref name="since"/>.</summary>
+    static void WaitForWrite(Process process, string path, DateTime since, string model)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(10)
+               && (!File.Exists(path) || File.GetLastWriteTimeUtc(path) <= since))
+        {
+            AssertLoadsOrIsAbsent(model);
+            Thread.Sleep(20);
+        }
+        if (process.HasExited)
+            Assert.Fail($"graft ended before writing {path} (exit code {process.ExitCode})");
+        Assert.True(File.Exists(path), $"{path} did not appear within 10 minutes");
+    }
+
+    [Fact]
+    public async Task InterruptedAndKilledRunsResumeFromTheirCheckpointAndTheModelIsNeverHalfWritten()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 2, valPerClass: 1, size: 64);
+        var output = Path.Combine(folder.Path, "out");
+        string[] args = ["train", data, "--out", output, "--finetune", "last:1", "--finetune-epochs", "3",
+            "--epochs", "5", "--batch-size", "4", "--patience", "0", "--cache", Path.Combine(folder.Path, "cache")];
+        var checkpoint = Path.Combine(output, FineTuneCheckpoint.FileName);
+        var model = Path.Combine(output, "model");
+
+        // Ctrl+C: stops after the current step, keeps the best model, says how to go on.
+        using (var first = StartGraft(args))
+        {
+            var stdout = first.StandardOutput.ReadToEndAsync();
+            var stderr = first.StandardError.ReadToEndAsync();
+            WaitForWrite(first, checkpoint, DateTime.MinValue, model);
+            Process.Start("kill", ["-INT", first.Id.ToString()])!.WaitForExit();
+            Assert.True(first.WaitForExit(TimeSpan.FromMinutes(2)), "graft did not stop within 2 minutes of Ctrl+C");
+            var (output1, errors1) = (await stdout, await stderr);
+            Assert.True(first.ExitCode == 1, errors1 + output1);
+            Assert.Contains("--resume", errors1);
+        }
+        Assert.NotNull(ModelFile.Load(model));
+        Assert.True(File.Exists(checkpoint));
+
+        // SIGKILL once the resumed run has written its next checkpoint.
+        using (var second = StartGraft([.. args, "--resume"]))
+        {
+            _ = second.StandardOutput.ReadToEndAsync();
+            _ = second.StandardError.ReadToEndAsync();
+            WaitForWrite(second, checkpoint, File.GetLastWriteTimeUtc(checkpoint), model);
+            second.Kill(entireProcessTree: true);
+            second.WaitForExit();
+        }
+        AssertLoadsOrIsAbsent(model);
+
+        using var third = StartGraft([.. args, "--resume"]);
+        var thirdOut = third.StandardOutput.ReadToEndAsync();
+        var thirdErr = third.StandardError.ReadToEndAsync();
+        // Generous: the machine may be busy; unloaded this takes well under a minute.
+        Assert.True(third.WaitForExit(TimeSpan.FromMinutes(10)), "the resumed run did not finish in 10 minutes");
+        var (output3, errors3) = (await thirdOut, await thirdErr);
+        Assert.True(third.ExitCode == 0, errors3 + output3);
+
+        Assert.False(File.Exists(checkpoint));
+        var loaded = ModelFile.Load(model);
+        Assert.NotEmpty(loaded.BackboneWeights);
+        var history = File.ReadAllLines(Path.Combine(output, "history.csv"));
+        Assert.Equal(["0", "1", "2", "3"],
+            history.Where(l => l.StartsWith("finetune,")).Select(l => l.Split(',')[1]));
+        Assert.Equal(5, history.Count(l => l.StartsWith("head,")));
+
+        using var predictor = Predictor.Open(output);
+        var (metrics, _) = predictor.Evaluate(Path.Combine(data, "val"));
+        Assert.Equal(2, metrics.Images);
+    }
+}
