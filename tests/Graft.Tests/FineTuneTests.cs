@@ -179,12 +179,19 @@ public class FineTuneTests
         Assert.Equal(Values(network, "layer4.0.bn1.running_mean"), Values(loadedNetwork, "layer4.0.bn1.running_mean"));
     }
 
-    static Process StartGraft(params string[] args)
+    static Process StartGraft(params string[] args) => StartGraft(threads: null, args);
+
+    static Process StartGraft(int? threads, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        if (threads is { } n)
+        {
+            start.Environment["OMP_NUM_THREADS"] = n.ToString();
+            start.Environment["MKL_NUM_THREADS"] = n.ToString();
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "graft.dll"));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -269,5 +276,35 @@ public class FineTuneTests
         using var predictor = Predictor.Open(output);
         var (metrics, _) = predictor.Evaluate(Path.Combine(data, "val"));
         Assert.Equal(2, metrics.Images);
+    }
+
+    [Fact]
+    public async Task SameSeedFineTunesToTheSameMetricsWithOneThread()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);
+        var texts = new List<string>();
+        for (var run = 0; run < 2; run++)
+        {
+            var output = Path.Combine(folder.Path, $"out{run}");
+            using var process = StartGraft(1, "train", data, "--out", output, "--finetune", "last:1",
+                "--finetune-epochs", "2", "--epochs", "3", "--batch-size", "4", "--seed", "3",
+                "--cache", Path.Combine(folder.Path, "cache"));
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "graft did not finish in 5 minutes");
+            Assert.True(process.ExitCode == 0, await stderr);
+            texts.Add(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        }
+
+        // Same words and structure; every number within 1e-6.
+        var number = new System.Text.RegularExpressions.Regex(@"-?\d+(\.\d+)?([eE][-+]?\d+)?");
+        Assert.Equal(number.Replace(texts[0], "#"), number.Replace(texts[1], "#"));
+        var first = number.Matches(texts[0]).Select(m => double.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var second = number.Matches(texts[1]).Select(m => double.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(first.Count, second.Count);
+        for (var i = 0; i < first.Count; i++)
+            Assert.True(Math.Abs(first[i] - second[i]) <= 1e-6, $"number {i}: {first[i]} against {second[i]}");
     }
 }

@@ -110,4 +110,33 @@ public class ModelFileTests
         ModelFile.Save(TrainedToyModel("linear").Model, folder.File("model"));
         Assert.Equal(["model"], Directory.GetFiles(folder.Path).Select(Path.GetFileName));
     }
+
+    /// <summary>Saves a model whose description was edited (the checksum stays valid) and loads it.</summary>
+    static GraftException LoadEdited(Func<ModelMetadata, ModelMetadata> edit)
+    {
+        using var folder = new TempFolder();
+        var model = TrainedToyModel("linear").Model;
+        var path = folder.File("model");
+        ModelFile.Save(model with { Metadata = edit(model.Metadata) }, path);
+        return Assert.Throws<GraftException>(() =>
+        {
+            using var head = ModelFile.Load(path).CreateHead();
+        });
+    }
+
+    [Fact]
+    public void InconsistentDescriptionIsAClearErrorNotACrash()
+    {
+        Assert.Contains("class names", LoadEdited(m => m with { Classes = ["a", "a"] }).Message);
+        Assert.Contains("head kind", LoadEdited(m => m with { Head = m.Head with { Kind = "forest" } }).Message);
+        Assert.Contains("resize", LoadEdited(m => m with
+        {
+            Backbone = m.Backbone with
+            {
+                Preprocessing = m.Backbone.Preprocessing with { Resize = new ResizeSpec("crop", -5, 224) },
+            },
+        }).Message);
+        Assert.Contains("do not fit", LoadEdited(m => m with { Classes = ["a", "b", "c"] }).Message);
+        Assert.Contains("do not fit", LoadEdited(m => m with { Backbone = m.Backbone with { FeatureDim = 9 } }).Message);
+    }
 }

@@ -65,6 +65,8 @@ public sealed record GraftModel(ModelMetadata Metadata, IReadOnlyDictionary<stri
         }
     }
 
+    static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
     /// <summary>Rebuilds the head in eval mode with its stored weights.</summary>
     public Classifier CreateHead()
     {
@@ -79,6 +81,12 @@ public sealed record GraftModel(ModelMetadata Metadata, IReadOnlyDictionary<stri
                 throw new GraftException(
                     $"the model's head does not match its description (missing: {string.Join(", ", missing)}; " +
                     $"unexpected: {string.Join(", ", unexpected)}); the file is damaged");
+        }
+        catch (Exception e) when (e is not GraftException)
+        {
+            head.Dispose();
+            throw new GraftException($"the model's head weights do not fit its description ({FirstLine(e.Message)}); " +
+                                     "the file is damaged", e);
         }
         finally
         {

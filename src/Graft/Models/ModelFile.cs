@@ -134,10 +134,13 @@ public static class ModelFile
             throw new GraftException($"{path}: the model file's header cannot be read ({e.Message})", e);
         }
 
+        CheckDescription(path, header.Metadata);
         var data = body[(int)(PreambleLength + headerLength)..];
         var tensors = new Dictionary<string, NamedTensor>();
-        foreach (var entry in header.Tensors)
+        foreach (var entry in header.Tensors ?? [])
         {
+            if (entry?.Name is null || entry.Shape is null || entry.Shape.Any(d => d < 0))
+                throw new GraftException($"{path}: a tensor entry is not valid; the file is damaged");
             var count = entry.Shape.Aggregate(1L, (a, b) => a * b);
             if (count < 0 || entry.Offset < 0 || entry.Offset + count * 4 > data.Length)
                 throw new GraftException($"{path}: tensor '{entry.Name}' lies outside the file; the file is damaged");
@@ -145,5 +148,29 @@ public static class ModelFile
             tensors[entry.Name] = new NamedTensor(entry.Shape, values);
         }
         return new GraftModel(header.Metadata, tensors);
+    }
+
+    // The checksum proves the file is as written, not that what was written makes sense: a
+    // hand-edited or foreign file gets a clear error here rather than a crash deep in TorchSharp.
+    static void CheckDescription(string path, ModelMetadata? metadata)
+    {
+        string? problem = null;
+        var p = metadata?.Backbone?.Preprocessing;
+        if (metadata?.Classes is null || metadata.Backbone is null || metadata.Head is null || p?.Resize is null)
+            problem = "its description is incomplete";
+        else if (metadata.Classes.Count < 2 || metadata.Classes.Distinct(StringComparer.Ordinal).Count() != metadata.Classes.Count
+                 || metadata.Classes.Any(string.IsNullOrEmpty))
+            problem = "its class names are not two or more distinct names";
+        else if (!Heads.HeadSpec.Kinds.Contains(metadata.Head.Kind))
+            problem = $"its head kind '{metadata.Head.Kind}' is not known";
+        else if (metadata.Backbone.FeatureDim < 1)
+            problem = $"its feature size {metadata.Backbone.FeatureDim} is not valid";
+        else if (p.Resize.Mode is not ("crop" or "stretch") || p.Resize.Crop is < 1 or > 4096 || p.Resize.ResizeTo is < 1 or > 8192)
+            problem = "its resize settings are not valid";
+        else if (p.ChannelOrder is not ("RGB" or "BGR") || p.Mean is not { Length: 3 } || p.Std is not { Length: 3 }
+                 || p.Std.Any(s => !(s > 0)) || !float.IsFinite(p.Scale))
+            problem = "its preprocessing is not valid";
+        if (problem is not null)
+            throw new GraftException($"{path}: {problem}; the file is damaged or was not written by Graft");
     }
 }
