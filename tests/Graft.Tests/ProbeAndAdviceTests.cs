@@ -64,16 +64,22 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
     }
 
     [Fact]
-    public void AutoStrategyTrainsTheFrozenHeadWhenFineTuningIsAdvisedAndSaysSo()
+    public void AutoStrategyFineTunesWhenTheAdviceSaysSo()
     {
-        var advice = Advice.Decide(5000, Probes(0.84, 0.91, 0.94), Probes(0.5, 0.5, 0.6));
-        var choice = AutoStrategy.Follow(advice, "linear");
-
-        Assert.Equal(TransferStrategy.FineTuneTop, advice.Strategy);
-        Assert.Equal("linear head on frozen layer4 features", choice.Chosen);
-        Assert.Contains("Fine-tuning is not available", choice.Why);
+        var top = Advice.Decide(5000, Probes(0.84, 0.91, 0.94), Probes(0.5, 0.5, 0.6));
+        var choice = AutoStrategy.Follow(top, "linear");
+        Assert.Equal(TransferStrategy.FineTuneTop, top.Strategy);
+        Assert.Equal("last:1", choice.FineTune);
+        Assert.Equal("layer4", choice.Layer);
         Assert.Contains("large data set, similar to ImageNet", choice.Why);
-        Assert.Equal(advice.StrategyText, choice.Recommended);
+        Assert.Equal(top.StrategyText, choice.Recommended);
+
+        var all = AutoStrategy.Follow(Advice.Decide(5000, Probes(0.84, 0.95, 0.8), Probes(0.7, 0.7, 0.75)), "linear");
+        Assert.Equal("all", all.FineTune);
+
+        var frozen = AutoStrategy.Follow(Advice.Decide(50, Probes(0.84, 0.91, 0.94), Probes(0.5, 0.5, 0.6)), "linear");
+        Assert.Null(frozen.FineTune);
+        Assert.Equal("linear head on frozen layer4 features", frozen.Chosen);
     }
 
     [Fact]

@@ -11,4 +11,9 @@ public sealed record StrategyChoice(
     [property: JsonPropertyName("chosen")] string Chosen,
     [property: JsonPropertyName("why")] string Why,
     [property: JsonPropertyName("recommended")] string Recommended,
-    [property: JsonPropertyName("layer")] string Layer);
+    [property: JsonPropertyName("layer")] string Layer)
+{
+    /// <summary>The <c>--finetune</c> setting the advice leads to (last:1 or all), or null for a frozen head.</summary>
+    [JsonPropertyName("finetune")]
+    public string? FineTune { get; init; }
+}

@@ -1,3 +1,4 @@
+using Graft.Backbones;
 using Graft.Evaluation;
 using Microsoft.Extensions.Logging;
 
@@ -21,18 +22,24 @@ public static class AutoStrategy
     }
 
     /// <summary>
-    /// The plan for <paramref name="advice"/>. The fine-tune strategies are not in this build, so
-    /// for them the run trains the frozen head on the advised layer and says so.
+    /// The plan for <paramref name="advice"/>: a frozen head on the advised layer, or for the
+    /// fine-tune strategies the head on layer4 followed by fine-tuning (last:1 or all).
     /// </summary>
     public static StrategyChoice Follow(Advice advice, string headKind)
     {
-        var chosen = $"{headKind} head on frozen {advice.Layer} features";
+        var fineTune = advice.Strategy switch
+        {
+            TransferStrategy.FineTuneTop => "last:1",
+            TransferStrategy.FineTuneAll => "all",
+            _ => null,
+        };
+        var layer = fineTune is null ? advice.Layer : EmbeddedResNet18.TopLayer;
+        var chosen = fineTune is null
+            ? $"{headKind} head on frozen {layer} features"
+            : $"{headKind} head on {layer}, then fine-tuning ({fineTune})";
         var why = $"{advice.Situation}: {advice.StrategyText}. {string.Join("; ", advice.Reasons)}.";
-        if (advice.Strategy is TransferStrategy.FineTuneTop or TransferStrategy.FineTuneAll)
-            why += " Fine-tuning is not available in this build, so a frozen head on " +
-                $"{advice.Layer} was trained instead.";
         if (advice.Warnings.Count > 0)
             why += " " + string.Join(" ", advice.Warnings) + ".";
-        return new StrategyChoice(chosen, why, advice.StrategyText, advice.Layer);
+        return new StrategyChoice(chosen, why, advice.StrategyText, layer) { FineTune = fineTune };
     }
 }

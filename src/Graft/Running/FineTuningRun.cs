@@ -173,6 +173,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             Test = test is null ? null : Measure(test, data.ClassNames),
             Training = new TrainingSummary(backbone.Id, backbone.Layer, best.Metadata.Head.Kind,
                 final.Epoch, final.BestEpoch, $"fine-tuned {fine.Describe()}: {final.StopReason}"),
+            Strategy = request.Choice,
         };
 
         ModelFile.Save(best with { Metadata = best.Metadata with { ValMetrics = metrics.Val } }, modelPath);

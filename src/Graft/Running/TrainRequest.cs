@@ -36,6 +36,9 @@ public sealed record TrainRequest
     /// </summary>
     public string Strategy { get; init; } = "frozen";
 
+    /// <summary>What <c>--strategy auto</c> chose and why, recorded in metrics.json.</summary>
+    public Evaluation.StrategyChoice? Choice { get; init; }
+
     /// <summary>Fine-tune the backbone after training the head; null keeps it frozen.</summary>
     public FineTuneOptions? FineTune { get; init; }
 

@@ -34,7 +34,9 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             _ => throw new GraftException($"--strategy '{request.Strategy}': use frozen or auto"),
         };
         if (strategy is not null)
-            request = request with { Layer = strategy.Layer };
+            request = request with { Layer = strategy.Layer, Choice = strategy };
+        if (strategy?.FineTune is { } advised && request.FineTune is null)
+            request = request with { FineTune = FineTuneOptions.Parse(advised) with { Seed = request.Options.Seed } };
         if (request.FineTune is not null)
             return new FineTuningRun(_logger, _observer).Run(request, cancellation);
         if (request.Resume)
