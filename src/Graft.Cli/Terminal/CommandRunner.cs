@@ -50,7 +50,7 @@ public static class CommandRunner
         }
         catch (OperationCanceledException)
         {
-            Error("interrupted; nothing was written for this run");
+            Error("interrupted before a model was written; features extracted so far are cached, so the same command continues from there");
             return UserError;
         }
         catch (Exception e)
