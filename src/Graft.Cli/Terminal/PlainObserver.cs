@@ -28,15 +28,20 @@ public sealed class PlainObserver(OutputMode mode) : IRunObserver
     }
 
     /// <inheritdoc />
-    public void TrainingStarted(int epochs) => Say($"training the head for up to {epochs} epochs");
+    public void TrainingStarted(int epochs) => Say($"training for up to {epochs} epochs");
 
     /// <inheritdoc />
     public void EpochEnded(EpochRecord r) => Say(Format(r));
 
     /// <summary>One epoch as a line.</summary>
-    public static string Format(EpochRecord r) => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {r.Epoch,3}  train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:F4}  " +
-        $"val loss {r.ValLoss:F4} acc {r.ValAccuracy:F4}  lr {r.LearningRate:G3}{(r.Best ? "  *" : "")}");
+    public static string Format(EpochRecord r) =>
+        $"epoch {r.Epoch,3}  train loss {F(r.TrainLoss)} acc {F(r.TrainAccuracy)}  " +
+        $"val loss {F(r.ValLoss)} acc {F(r.ValAccuracy)}  " +
+        $"lr {r.LearningRate.ToString("G3", CultureInfo.InvariantCulture)}{(r.Best ? "  *" : "")}";
+
+    // Epoch 0 of fine-tuning (the starting point) has no training pass: shown as "-".
+    static string F(double value) =>
+        double.IsFinite(value) ? value.ToString("F4", CultureInfo.InvariantCulture) : "-     ";
 
     void Say(string line)
     {
