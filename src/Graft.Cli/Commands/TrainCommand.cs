@@ -33,6 +33,12 @@ public static class TrainCommand
         {
             Description = "Backbone stage the features come from: layer2, layer3 or layer4 (default layer4)",
         };
+        var backbone = new Option<string>("--backbone")
+        {
+            Description = "resnet18 (embedded), a torchvision ResNet-18/34 state_dict .pth, or the file name of " +
+                          "one in $TORCH_HOME/hub/checkpoints (see graft backbones)",
+            DefaultValueFactory = _ => "resnet18", HelpName = "SPEC",
+        };
         var strategy = new Option<string>("--strategy")
         {
             Description = "frozen: a head on --layer; auto: measure the data (as advise does), choose the layer",
@@ -47,7 +53,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a new head on frozen pretrained features, keep the best epoch, write the model")
         {
             data, output, head, epochs, batch, lr, decay, schedule, patience, seed, valFraction, hidden, dropout,
-            cache, noCache, quiet, verbose, layer, strategy,
+            cache, noCache, quiet, verbose, backbone, layer, strategy,
         };
         fineTune.AddTo(command);
         command.SetAction(parsed =>
@@ -72,7 +78,7 @@ public static class TrainCommand
                 {
                     DataDir = parsed.GetValue(data)!, OutDir = parsed.GetValue(output)!, Head = spec, Options = options,
                     ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
-                    NoCache = parsed.GetValue(noCache),
+                    NoCache = parsed.GetValue(noCache), Backbone = parsed.GetValue(backbone)!,
                     Layer = parsed.GetValue(layer) ?? "layer4", Strategy = parsed.GetValue(strategy)!,
                     FineTune = fineTune.Read(parsed, options, parsed.GetValue(batch), parsed.GetValue(schedule),
                         parsed.GetValue(patience)),

@@ -12,6 +12,9 @@ public static class BackboneCatalog
     /// </summary>
     public static IFeatureExtractor Open(BackboneInfo backbone)
     {
+        if (backbone.Source is not null)
+            return TorchVisionBackbone.Open(backbone);
+
         if (backbone.Id == EmbeddedResNet18.Id && backbone.Layer == EmbeddedResNet18.TopLayer)
         {
             RequireSameWeights(backbone);
@@ -42,6 +45,28 @@ public static class BackboneCatalog
         return layer == EmbeddedResNet18.TopLayer
             ? EmbeddedResNet18.Open()
             : TorchFeatureExtractor.OpenEmbeddedResNet18(layer);
+    }
+
+    /// <summary>
+    /// Opens what a <c>--backbone</c> value names, at <paramref name="layer"/>: <c>resnet18</c>
+    /// (the embedded one), or a torchvision ResNet checkpoint given as a path or as a file name in
+    /// <paramref name="checkpointsDir"/> (default: PyTorch's hub folder).
+    /// </summary>
+    /// <exception cref="GraftException">The value names nothing Graft can open.</exception>
+    public static IFeatureExtractor OpenSpec(string spec, string layer, string? checkpointsDir = null)
+    {
+        if (spec == EmbeddedResNet18.Id)
+            return OpenEmbedded(layer);
+        if (!TorchResNet.StageNames.Contains(layer))
+            throw new GraftException(
+                $"--layer '{layer}': use one of {string.Join(", ", TorchResNet.StageNames)}");
+        if (spec.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new GraftException(
+                $"--backbone {spec}: ONNX models other than the embedded resnet18 are not supported yet; " +
+                "give resnet18 or a torchvision ResNet-18/34 checkpoint (.pth)");
+
+        var path = TorchVisionBackbone.Locate(spec, checkpointsDir);
+        return TorchVisionBackbone.Open(TorchVisionBackbone.Describe(path, layer));
     }
 
     static void RequireSameWeights(BackboneInfo backbone)

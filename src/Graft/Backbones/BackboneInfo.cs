@@ -16,4 +16,10 @@ public sealed record BackboneInfo(
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
         return $"{Id}-{Layer}-{Convert.ToHexString(hash)[..16].ToLowerInvariant()}";
     }
+
+    /// <summary>
+    /// The weights file the backbone was read from, for backbones that are not embedded (a
+    /// torchvision checkpoint); null for the embedded ResNet-18.
+    /// </summary>
+    public string? Source { get; init; }
 }

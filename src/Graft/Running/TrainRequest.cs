@@ -27,6 +27,15 @@ public sealed record TrainRequest
     /// <summary>Turns the feature cache off.</summary>
     public bool NoCache { get; init; }
 
+    /// <summary>
+    /// What <c>--backbone</c> names: <c>resnet18</c> (embedded), or a torchvision ResNet checkpoint
+    /// as a path or as a file name in <see cref="CheckpointsDir"/>.
+    /// </summary>
+    public string Backbone { get; init; } = "resnet18";
+
+    /// <summary>Where bare checkpoint names are looked up (null: PyTorch's hub folder).</summary>
+    public string? CheckpointsDir { get; init; }
+
     /// <summary>The backbone stage whose pooled features the head sees (layer1 to layer4).</summary>
     public string Layer { get; init; } = "layer4";
 
