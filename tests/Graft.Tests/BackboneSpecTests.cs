@@ -117,7 +117,43 @@ public class BackboneSpecTests
         Assert.Contains(text, wrong.Message);
 
         var onnx = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec("other.onnx", "layer4", hub));
-        Assert.Contains("not supported yet", onnx.Message);
+        Assert.Contains("other.onnx", onnx.Message);
+    }
+
+    [Fact]
+    public void AnOnnxImageModelTrainsAHeadAndReopensFromTheSavedModel()
+    {
+        using var folder = new TempFolder();
+        var model = folder.File("models/some-net.onnx");
+        File.Copy(EmbeddedResNet18.ModelPath, model);
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 6, valPerClass: 3, size: 64);
+        var outDir = Path.Combine(folder.Path, "out");
+
+        var result = new TrainingRun().Run(new TrainRequest
+        {
+            DataDir = data, OutDir = outDir, Backbone = model, NoCache = true,
+            Options = TrainOptions.For("linear") with { Epochs = 5 },
+            Onnx = new ImageModelOptions(Mean: [0.5f, 0.5f, 0.5f], Std: [0.25f, 0.25f, 0.25f]),
+        });
+
+        Assert.Equal("onnx-some-net", result.Metrics.Training.Backbone);
+        using var predictor = Predictor.Open(outDir);
+        Assert.Equal(512, predictor.Model.Backbone.FeatureDim);
+        Assert.Equal([0.5f, 0.5f, 0.5f], predictor.Model.Backbone.Preprocessing.Mean);
+        var (metrics, _) = predictor.Evaluate(Path.Combine(data, "val"));
+        Assert.Equal(result.Metrics.Val.Confusion, metrics.Confusion);
+        Assert.Equal(result.Metrics.Val.Loss, metrics.Loss, 1e-5);
+    }
+
+    [Fact]
+    public void AnOnnxOutputThatIsNotThereIsNamed()
+    {
+        var error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(
+            EmbeddedResNet18.ModelPath, "layer4", onnx: new ImageModelOptions(Output: "no_such_node")));
+
+        Assert.Contains("no_such_node", error.Message);
+        Assert.Contains("it has", error.Message);
     }
 
     [Fact]

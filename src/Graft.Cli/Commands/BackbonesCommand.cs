@@ -28,7 +28,9 @@ public static class BackbonesCommand
             Console.Out.WriteLine("  PATH.pth                 a torchvision ResNet-18 or ResNet-34 state_dict");
             Console.Out.WriteLine("  NAME.pth                 such a file in $TORCH_HOME/hub/checkpoints " +
                                   "(default ~/.cache/torch/hub/checkpoints)");
-            Console.Out.WriteLine("Not supported yet: resnet50/101/152 (bottleneck blocks) and other ONNX models.");
+            Console.Out.WriteLine("  PATH.onnx                any ONNX image model, [N,3,H,W] in; --output NODE ([N,C] or " +
+                                  "[N,C,1,1]), --mean, --std, --size");
+            Console.Out.WriteLine("Not supported yet: resnet50/101/152 checkpoints (bottleneck blocks).");
             return 0;
         });
         return command;

@@ -74,18 +74,25 @@ public static class TorchVisionBackbone
     public static TorchFeatureExtractor Open(BackboneInfo backbone)
     {
         var path = backbone.Source ?? throw new ArgumentException("the backbone has no source file", nameof(backbone));
+        RequireUnchanged(path, backbone.WeightsFingerprint);
+
+        var network = TorchResNet.FromTorchVisionCheckpoint(path, BlocksPerStage(path));
+        return new TorchFeatureExtractor(network, backbone);
+    }
+
+    /// <summary>Fails unless the weights file at <paramref name="path"/> is still the one trained on.</summary>
+    /// <exception cref="GraftException">It is gone or its bytes changed.</exception>
+    public static void RequireUnchanged(string path, string fingerprint)
+    {
         if (!File.Exists(path))
             throw new GraftException(
                 $"the model's backbone weights {path} are gone; put the file back there, or train again " +
                 "with --backbone naming where it is now");
-        var fingerprint = Fingerprint(path);
-        if (fingerprint != backbone.WeightsFingerprint)
+        var now = Fingerprint(path);
+        if (now != fingerprint)
             throw new GraftException(
-                $"{path} has changed since the model was trained (was '{backbone.WeightsFingerprint}', " +
-                $"now '{fingerprint}'); restore the file or train again");
-
-        var network = TorchResNet.FromTorchVisionCheckpoint(path, BlocksPerStage(path));
-        return new TorchFeatureExtractor(network, backbone);
+                $"{path} has changed since the model was trained (was '{fingerprint}', now '{now}'); " +
+                "restore the file or train again");
     }
 
     /// <summary>File name, size and the start of the SHA-256 of its bytes.</summary>
