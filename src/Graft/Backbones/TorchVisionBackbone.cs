@@ -50,8 +50,8 @@ public static class TorchVisionBackbone
             return Path.Combine(folder, spec);
         throw new GraftException(
             $"--backbone {spec}: no such file" + (isBareName ? $" here or in {folder}" : "") +
-            "; give resnet18 (embedded), a torchvision ResNet .pth path, or the name of one in " +
-            "$TORCH_HOME/hub/checkpoints (see graft backbones)");
+            "; give resnet18 (embedded), a torchvision ResNet .pth path, the name of one in " +
+            "$TORCH_HOME/hub/checkpoints, or an .onnx model path (see graft backbones)");
     }
 
     /// <summary>
