@@ -157,6 +157,29 @@ public class BackboneSpecTests
     }
 
     [Fact]
+    public void ABottleneckResNetIsRefusedAsNotSupportedYet()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("resnet50-like.pth");
+        using (var stream = File.Create(path))
+        {
+            var stateDict = new Dictionary<string, Tensor>
+            {
+                ["conv1.weight"] = zeros(64, 3, 7, 7),
+                ["layer1.0.conv3.weight"] = zeros(256, 64, 1, 1),
+            };
+            PyTorchPickler.PickleStateDict(stream, stateDict);
+            foreach (var tensor in stateDict.Values)
+                tensor.Dispose();
+        }
+
+        var error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(path, "layer4"));
+
+        Assert.Contains(path, error.Message);
+        Assert.Contains("not support yet", error.Message);
+    }
+
+    [Fact]
     public void FineTuningAnotherBackboneIsRefusedClearly()
     {
         using var folder = new TempFolder();
