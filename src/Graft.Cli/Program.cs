@@ -9,5 +9,6 @@ var root = new RootCommand("Graft: transfer learning for .NET. Reuse an ImageNet
     DemoCommand.Create(),
     ProbeCommand.Create(),
     AdviseCommand.Create(),
+    BackbonesCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Graft.Backbones;
 using Graft.Cli.Terminal;
 using Graft.Heads;
 using Graft.Running;
@@ -33,6 +34,20 @@ public static class TrainCommand
         {
             Description = "Backbone stage the features come from: layer2, layer3 or layer4 (default layer4)",
         };
+        var backbone = new Option<string>("--backbone")
+        {
+            Description = "resnet18 (embedded), a torchvision ResNet-18/34 state_dict .pth, the file name of " +
+                          "one in $TORCH_HOME/hub/checkpoints, or an ONNX image model (see graft backbones)",
+            DefaultValueFactory = _ => "resnet18", HelpName = "SPEC",
+        };
+        var onnxOutput = new Option<string?>("--output")
+        {
+            Description = "ONNX backbone: the output holding the features, [N,C] or [N,C,1,1] (default: the first)",
+            HelpName = "NODE",
+        };
+        var mean = new Option<string?>("--mean") { Description = "ONNX backbone: RGB mean on 0-1 pixels (default 0.485,0.456,0.406)" };
+        var std = new Option<string?>("--std") { Description = "ONNX backbone: RGB std (default 0.229,0.224,0.225)" };
+        var size = new Option<int?>("--size") { Description = "ONNX backbone: input side when the model does not fix it (default 224)" };
         var strategy = new Option<string>("--strategy")
         {
             Description = "frozen: a head on --layer; auto: measure the data (as advise does), choose the layer",
@@ -47,7 +62,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a new head on frozen pretrained features, keep the best epoch, write the model")
         {
             data, output, head, epochs, batch, lr, decay, schedule, patience, seed, valFraction, hidden, dropout,
-            cache, noCache, quiet, verbose, layer, strategy,
+            cache, noCache, quiet, verbose, backbone, onnxOutput, mean, std, size, layer, strategy,
         };
         fineTune.AddTo(command);
         command.SetAction(parsed =>
@@ -72,7 +87,9 @@ public static class TrainCommand
                 {
                     DataDir = parsed.GetValue(data)!, OutDir = parsed.GetValue(output)!, Head = spec, Options = options,
                     ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
-                    NoCache = parsed.GetValue(noCache),
+                    NoCache = parsed.GetValue(noCache), Backbone = parsed.GetValue(backbone)!,
+                    Onnx = new ImageModelOptions(parsed.GetValue(onnxOutput), ParseRgb("--mean", parsed.GetValue(mean)),
+                        ParseRgb("--std", parsed.GetValue(std)), parsed.GetValue(size)),
                     Layer = parsed.GetValue(layer) ?? "layer4", Strategy = parsed.GetValue(strategy)!,
                     FineTune = fineTune.Read(parsed, options, parsed.GetValue(batch), parsed.GetValue(schedule),
                         parsed.GetValue(patience)),
@@ -114,6 +131,21 @@ public static class TrainCommand
         }
         CommandRunner.PrintSummary(result.Summary, logger.Warnings, clock.Elapsed);
         return 0;
+    }
+
+    static float[]? ParseRgb(string option, string? text)
+    {
+        if (text is null)
+            return null;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new float[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!float.TryParse(parts[i], System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+                throw new GraftException($"{option} '{text}': give three numbers for R, G and B, such as 0.5,0.5,0.5");
+        }
+        return values;
     }
 
     static int[]? ParseHidden(string? text)

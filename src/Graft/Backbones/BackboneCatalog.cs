@@ -12,6 +12,11 @@ public static class BackboneCatalog
     /// </summary>
     public static IFeatureExtractor Open(BackboneInfo backbone)
     {
+        if (backbone.Source is not null)
+            return IsOnnx(backbone.Source)
+                ? OnnxImageBackbone.Open(backbone)
+                : TorchVisionBackbone.Open(backbone);
+
         if (backbone.Id == EmbeddedResNet18.Id && backbone.Layer == EmbeddedResNet18.TopLayer)
         {
             RequireSameWeights(backbone);
@@ -43,6 +48,35 @@ public static class BackboneCatalog
             ? EmbeddedResNet18.Open()
             : TorchFeatureExtractor.OpenEmbeddedResNet18(layer);
     }
+
+    /// <summary>
+    /// Opens what a <c>--backbone</c> value names, at <paramref name="layer"/>: <c>resnet18</c>
+    /// (the embedded one); a torchvision ResNet checkpoint given as a path or as a file name in
+    /// <paramref name="checkpointsDir"/> (default: PyTorch's hub folder); or an ONNX image model,
+    /// used as <paramref name="onnx"/> says.
+    /// </summary>
+    /// <exception cref="GraftException">The value names nothing Graft can open.</exception>
+    public static IFeatureExtractor OpenSpec(
+        string spec, string layer, string? checkpointsDir = null, ImageModelOptions? onnx = null)
+    {
+        if (spec == EmbeddedResNet18.Id)
+            return OpenEmbedded(layer);
+        if (IsOnnx(spec))
+        {
+            if (layer != EmbeddedResNet18.TopLayer)
+                throw new GraftException(
+                    $"--layer {layer} picks a ResNet stage; for the ONNX model {spec} name an output with --output");
+            return OnnxImageBackbone.Open(OnnxImageBackbone.Describe(spec, onnx ?? new ImageModelOptions()));
+        }
+        if (!TorchResNet.StageNames.Contains(layer))
+            throw new GraftException(
+                $"--layer '{layer}': use one of {string.Join(", ", TorchResNet.StageNames)}");
+
+        var path = TorchVisionBackbone.Locate(spec, checkpointsDir);
+        return TorchVisionBackbone.Open(TorchVisionBackbone.Describe(path, layer));
+    }
+
+    static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     static void RequireSameWeights(BackboneInfo backbone)
     {

@@ -14,6 +14,16 @@ public sealed record BackboneInfo(
     {
         var text = $"{Id}|{Layer}|{FeatureDim}|{WeightsFingerprint}|{Preprocessing.Fingerprint()}";
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
-        return $"{Id}-{Layer}-{Convert.ToHexString(hash)[..16].ToLowerInvariant()}";
+        return $"{Safe(Id)}-{Safe(Layer)}-{Convert.ToHexString(hash)[..16].ToLowerInvariant()}";
     }
+
+    // An ONNX output name may hold characters a file name cannot; the hash keeps keys distinct.
+    static string Safe(string name) =>
+        new(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+
+    /// <summary>
+    /// The weights file the backbone was read from, for backbones that are not embedded (a
+    /// torchvision checkpoint); null for the embedded ResNet-18.
+    /// </summary>
+    public string? Source { get; init; }
 }

@@ -27,6 +27,18 @@ public sealed record TrainRequest
     /// <summary>Turns the feature cache off.</summary>
     public bool NoCache { get; init; }
 
+    /// <summary>
+    /// What <c>--backbone</c> names: <c>resnet18</c> (embedded), a torchvision ResNet checkpoint
+    /// as a path or as a file name in <see cref="CheckpointsDir"/>, or an ONNX image model's path.
+    /// </summary>
+    public string Backbone { get; init; } = "resnet18";
+
+    /// <summary>Output, mean, std and size for an ONNX model given as <see cref="Backbone"/>.</summary>
+    public Backbones.ImageModelOptions Onnx { get; init; } = new();
+
+    /// <summary>Where bare checkpoint names are looked up (null: PyTorch's hub folder).</summary>
+    public string? CheckpointsDir { get; init; }
+
     /// <summary>The backbone stage whose pooled features the head sees (layer1 to layer4).</summary>
     public string Layer { get; init; } = "layer4";
 

@@ -27,6 +27,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
     {
         request.Options.Validate();
         RejectOutputInsideData(request);
+        RejectUnsupportedBackboneUse(request);
         var strategy = request.Strategy switch
         {
             "frozen" => null,
@@ -47,7 +48,8 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         foreach (var entry in data.Ignored)
             _logger.LogDebug("Ignored {Entry}", entry);
 
-        using var extractor = BackboneCatalog.OpenEmbedded(request.Layer);
+        using var extractor = BackboneCatalog.OpenSpec(
+            request.Backbone, request.Layer, request.CheckpointsDir, request.Onnx);
         var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
             _observer, _logger);
         var train = source.Extract("train", data.Train, cancellation);
@@ -96,6 +98,21 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
 
         return new TrainResult(metrics, trained.History, modelPath,
             all.Sum(f => f.FromCache), all.Sum(f => f.Computed), summary);
+    }
+
+    static void RejectUnsupportedBackboneUse(TrainRequest request)
+    {
+        if (request.Backbone == EmbeddedResNet18.Id)
+        {
+            if (request.Onnx != new ImageModelOptions())
+                throw new GraftException(
+                    "--output, --mean, --std and --size apply to an ONNX model given as --backbone");
+            return;
+        }
+        if (request.Strategy != "frozen" || request.FineTune is not null || request.Resume)
+            throw new GraftException(
+                $"--backbone {request.Backbone}: --strategy auto and --finetune work with the embedded " +
+                "resnet18 only so far; train a frozen head (the default) on this backbone");
     }
 
     static void RejectOutputInsideData(TrainRequest request)
