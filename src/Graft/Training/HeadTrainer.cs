@@ -29,6 +29,7 @@ public sealed class HeadTrainer(ILogger? logger = null)
         random.manual_seed(options.Seed);
         var dim = train.Features[0].Length;
         var head = new Classifier(spec, dim, classCount);
+        Initialise(head, options.Seed);
         using var x = Stack(train.Features, dim);
         using var y = tensor(train.Labels.Select(l => (long)l).ToArray());
         using var valX = Stack(val.Features, dim);
@@ -128,6 +129,29 @@ public sealed class HeadTrainer(ILogger? logger = null)
         }
         head.eval();
         return new TrainedHead(head, history, bestEpoch, stopReason);
+    }
+
+    /// <summary>
+    /// Draws every weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's Linear default
+    /// range) with a generator of its own, so the start depends on the seed alone and not on whatever
+    /// else in the process has drawn from torch's global generator.
+    /// </summary>
+    static void Initialise(Classifier head, int seed)
+    {
+        var generator = new Random(seed);
+        using var noGrad = no_grad();
+        long fanIn = 1;
+        foreach (var (_, parameter) in head.named_parameters())
+        {
+            if (parameter.dim() == 2)
+                fanIn = parameter.shape[1];
+            var bound = 1 / Math.Sqrt(fanIn);
+            var values = new float[parameter.numel()];
+            for (var i = 0; i < values.Length; i++)
+                values[i] = (float)((generator.NextDouble() * 2 - 1) * bound);
+            using var initial = tensor(values, parameter.shape);
+            parameter.copy_(initial);
+        }
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="head"/> in eval mode.</summary>
