@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Graft.Data;
 
 namespace Graft.Tests;
@@ -6,25 +5,9 @@ namespace Graft.Tests;
 /// <summary>Runs the real command-line tool as a separate process, as a user would.</summary>
 public class CliTests
 {
-    sealed record Outcome(int ExitCode, string Stdout, string Stderr);
+    static GraftProcess.Outcome Graft(params string[] args) => GraftProcess.Run(TimeSpan.FromMinutes(3), args);
 
-    static Outcome Graft(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "graft.dll"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "graft did not finish in 3 minutes");
-        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    static void AssertUserError(Outcome outcome, string expected)
+    static void AssertUserError(GraftProcess.Outcome outcome, string expected)
     {
         Assert.Equal(1, outcome.ExitCode);
         Assert.Contains(expected, outcome.Stderr);

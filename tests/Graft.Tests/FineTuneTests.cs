@@ -179,24 +179,7 @@ public class FineTuneTests
         Assert.Equal(Values(network, "layer4.0.bn1.running_mean"), Values(loadedNetwork, "layer4.0.bn1.running_mean"));
     }
 
-    static Process StartGraft(params string[] args) => StartGraft(threads: null, args);
-
-    static Process StartGraft(int? threads, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        if (threads is { } n)
-        {
-            start.Environment["OMP_NUM_THREADS"] = n.ToString();
-            start.Environment["MKL_NUM_THREADS"] = n.ToString();
-        }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "graft.dll"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        return Process.Start(start)!;
-    }
+    static Process StartGraft(params string[] args) => GraftProcess.Start(threads: null, args);
 
     static void AssertLoadsOrIsAbsent(string path)
     {
@@ -288,7 +271,7 @@ public class FineTuneTests
         for (var run = 0; run < 2; run++)
         {
             var output = Path.Combine(folder.Path, $"out{run}");
-            using var process = StartGraft(1, "train", data, "--out", output, "--finetune", "last:1",
+            using var process = GraftProcess.Start(1, "train", data, "--out", output, "--finetune", "last:1",
                 "--finetune-epochs", "2", "--epochs", "3", "--batch-size", "4", "--seed", "3",
                 "--cache", Path.Combine(folder.Path, "cache"));
             var stderr = process.StandardError.ReadToEndAsync();

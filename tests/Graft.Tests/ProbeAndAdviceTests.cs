@@ -187,19 +187,5 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
         Assert.Contains("\"why\": \"small data set, similar to ImageNet", json);
     }
 
-    static (int ExitCode, string Stdout, string Stderr) Graft(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "graft.dll"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "graft did not finish in 2 minutes");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    static GraftProcess.Outcome Graft(params string[] args) => GraftProcess.Run(TimeSpan.FromMinutes(2), args);
 }

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace Graft.Tests;
+
+/// <summary>Starts the real command-line tool (graft.dll beside the tests) as a separate process.</summary>
+public static class GraftProcess
+{
+    /// <summary>What a finished run printed and returned.</summary>
+    public sealed record Outcome(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>Starts graft with redirected output; <paramref name="threads"/> caps libtorch's threads.</summary>
+    public static Process Start(int? threads, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        if (threads is { } n)
+        {
+            start.Environment["OMP_NUM_THREADS"] = n.ToString();
+            start.Environment["MKL_NUM_THREADS"] = n.ToString();
+        }
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "graft.dll"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Runs graft to the end, failing the test when it takes longer than <paramref name="timeout"/>.</summary>
+    public static Outcome Run(TimeSpan timeout, params string[] args)
+    {
+        using var process = Start(threads: null, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(timeout), $"graft did not finish in {timeout.TotalMinutes} minutes");
+        return new Outcome(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
