@@ -36,6 +36,8 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         _inputLength = backbone.Preprocessing.InputLength;
         _imageShape = [3, crop, crop];
         _network.SetTraining(false);
+        if (ownsNetwork)
+            _network.UseChannelsLast();
     }
 
     /// <summary>
