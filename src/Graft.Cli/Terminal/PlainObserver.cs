@@ -9,6 +9,7 @@ namespace Graft.Cli.Terminal;
 public sealed class PlainObserver(OutputMode mode) : IRunObserver
 {
     int _lastTenth = -1;
+    int _epochEvery = 1;
 
     /// <inheritdoc />
     public void ExtractionStarted(string split, int total)
@@ -28,10 +29,19 @@ public sealed class PlainObserver(OutputMode mode) : IRunObserver
     }
 
     /// <inheritdoc />
-    public void TrainingStarted(int epochs) => Say($"training for up to {epochs} epochs");
+    public void TrainingStarted(int epochs)
+    {
+        // Long runs show about ten epochs in a log; --verbose shows each.
+        _epochEvery = mode.Verbose || epochs <= 20 ? 1 : (epochs + 9) / 10;
+        Say($"training for up to {epochs} epochs" + (_epochEvery > 1 ? $" (epoch 1 and every {_epochEvery}th shown; --verbose for all)" : ""));
+    }
 
     /// <inheritdoc />
-    public void EpochEnded(EpochRecord r) => Say(Format(r));
+    public void EpochEnded(EpochRecord r)
+    {
+        if (r.Epoch <= 1 || r.Epoch % _epochEvery == 0)
+            Say(Format(r));
+    }
 
     /// <summary>One epoch as a line.</summary>
     public static string Format(EpochRecord r) =>
