@@ -42,7 +42,7 @@ public sealed record TrainingSummary
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? FineTuneEpochs { get; init; }
 
-    /// <summary>Fine-tuning's epoch with the lowest val loss (0: the starting point); absent for a frozen run.</summary>
+    /// <summary>Fine-tuning's epoch with the lowest val loss (0: its starting point); absent when frozen.</summary>
     [JsonPropertyName("finetune_best_epoch")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? FineTuneBestEpoch { get; init; }

@@ -26,7 +26,7 @@ public sealed record RunIdentity
     /// <summary>Number of val images listed.</summary>
     public required int ValImages { get; init; }
 
-    /// <summary>SHA-256 (hex, first 16 bytes) of each train and val image's split, relative path, size and label.</summary>
+    /// <summary>SHA-256 (first 16 bytes, hex) of the train and val images' relative paths, sizes and labels.</summary>
     public required string ImagesDigest { get; init; }
 
     /// <summary>The share held out for val; null when val is a folder of its own (the share plays no part).</summary>
