@@ -394,5 +394,16 @@ public class FineTuneTests
             File.ReadAllText(Path.Combine(resumed, "metrics.json")), "metrics.json");
         Assert.Contains("\nfinetune,0,,,", history);
         Assert.DoesNotContain("NaN", history);
+
+        // Both phases counted: 3 head epochs, then 4 fine-tuning epochs after the starting point.
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(resumed, "metrics.json")));
+        var training = metrics.RootElement.GetProperty("training");
+        Assert.Equal(7, training.GetProperty("epochs_run").GetInt32());
+        Assert.Equal(3, training.GetProperty("head_epochs").GetInt32());
+        Assert.Equal(4, training.GetProperty("finetune_epochs").GetInt32());
+        var fineTuneBest = training.GetProperty("finetune_best_epoch").GetInt32();
+        Assert.Equal(fineTuneBest > 0 ? "finetune" : "head", training.GetProperty("best_phase").GetString());
+        Assert.Equal(fineTuneBest > 0 ? fineTuneBest : training.GetProperty("head_best_epoch").GetInt32(),
+            training.GetProperty("best_epoch").GetInt32());
     }
 }
