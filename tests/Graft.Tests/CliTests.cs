@@ -91,6 +91,15 @@ public class CliTests
         Assert.Contains("notes.png", train.Stdout);
         foreach (var file in new[] { "model", "metrics.json", "history.csv" })
             Assert.True(File.Exists(Path.Combine(model, file)), file);
+        using (var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "metrics.json"))))
+        {
+            var training = metrics.RootElement.GetProperty("training");
+            Assert.Equal("head", training.GetProperty("best_phase").GetString());
+            Assert.Equal(training.GetProperty("epochs_run").GetInt32(), training.GetProperty("head_epochs").GetInt32());
+            Assert.Equal(training.GetProperty("best_epoch").GetInt32(),
+                training.GetProperty("head_best_epoch").GetInt32());
+            Assert.False(training.TryGetProperty("finetune_epochs", out _));
+        }
 
         var evaluate = Graft("evaluate", model, Path.Combine(data, "val"), "--out", folder.File("e.json"), "--cache", cache);
         Assert.True(evaluate.ExitCode == 0, evaluate.Stderr);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Graft.Backbones;
 using Graft.Backbones.Torch;
 using Graft.Data;
@@ -262,32 +263,147 @@ public class FineTuneTests
     }
 
     [Fact]
-    public async Task SameSeedFineTunesToTheSameMetricsWithOneThread()
+    public void ResumeRefusesAnotherDataFolderOtherImagesOrOtherOptionsAndNamesThem()
     {
         using var folder = new TempFolder();
         var data = Path.Combine(folder.Path, "shapes");
         ShapeImages.Write(data, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);
-        var texts = new List<string>();
-        for (var run = 0; run < 2; run++)
+        var output = Path.Combine(folder.Path, "out");
+        var request = new TrainRequest
         {
-            var output = Path.Combine(folder.Path, $"out{run}");
-            using var process = GraftProcess.Start(1, "train", data, "--out", output, "--finetune", "last:1",
-                "--finetune-epochs", "2", "--epochs", "3", "--batch-size", "4", "--seed", "3",
-                "--cache", Path.Combine(folder.Path, "cache"));
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.StandardOutput.ReadToEndAsync();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "graft did not finish in 5 minutes");
-            Assert.True(process.ExitCode == 0, await stderr);
-            texts.Add(File.ReadAllText(Path.Combine(output, "metrics.json")));
-        }
+            DataDir = data, OutDir = output, Options = new TrainOptions { Epochs = 3 },
+            FineTune = FineTuneOptions.Parse("last:1") with { Epochs = 3 }, Resume = true,
+            CacheDir = Path.Combine(folder.Path, "cache"),
+        };
 
-        // Same words and structure; every number within 1e-6.
+        // A checkpoint of this very run; the refusals come before any of its weights are used.
+        using (var head = new Classifier(request.Head, 512, 2))
+        {
+            var metadata = new ModelMetadata
+            {
+                Classes = Classes, Backbone = EmbeddedResNet18.Info, Head = request.Head, Training = request.Options,
+                FineTune = request.FineTune,
+            };
+            var identity = RunIdentity.Of(data, request.ValFraction, ImageFolderDataset.Load(data), "resnet18",
+                "layer4", request.Head, request.Options, request.FineTune);
+            Directory.CreateDirectory(output);
+            new FineTuneCheckpoint(new FineTuneState(1, 1, 0.5, []), GraftModel.From(head, metadata), [], identity)
+                .Save(Path.Combine(output, FineTuneCheckpoint.FileName));
+        }
+        string Refusal(TrainRequest changed) =>
+            Assert.Throws<GraftException>(() => new TrainingRun().Run(changed)).Message;
+
+        var copy = Path.Combine(folder.Path, "copy");
+        foreach (var file in Directory.GetFiles(data, "*", SearchOption.AllDirectories))
+            File.Copy(file, folder.File(Path.Combine("copy", Path.GetRelativePath(data, file))));
+        var moved = Refusal(request with { DataDir = copy });
+        Assert.Contains($"DATA {data} there, {copy} here", moved);
+        Assert.Contains("Repeat the interrupted command with --resume", moved);
+        Assert.DoesNotContain("images", moved);
+
+        var extra = Path.Combine(data, "train", "circle", "extra.png");
+        File.Copy(Directory.GetFiles(Path.Combine(data, "train", "square"))[0], extra);
+        Assert.Contains("images 6 train and 4 val there, 7 and 4 here", Refusal(request));
+        File.Delete(extra);
+
+        var first = Directory.GetFiles(Path.Combine(data, "val", "circle")).Order().First();
+        File.AppendAllText(first, "changed");
+        Assert.Contains("images: as many, but other files, names or sizes here", Refusal(request));
+
+        var options = Refusal(request with
+        {
+            Options = request.Options with { Seed = 5 }, FineTune = request.FineTune! with { Seed = 5, Epochs = 4 },
+        });
+        Assert.Contains("--seed 0 there, 5 here", options);
+        Assert.Contains("--finetune-epochs 3 there, 4 here", options);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(options, "--seed"));
+        Assert.Contains("--head linear there, mlp here", Refusal(request with { Head = HeadSpec.Of("mlp") }));
+    }
+
+    /// <summary>Runs graft with one thread to the end and returns its exit code and output.</summary>
+    static async Task<(int ExitCode, string Stdout, string Stderr)> RunOneThread(params string[] args)
+    {
+        using var process = GraftProcess.Start(1, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(10)), "graft did not finish in 10 minutes");
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Asserts that two texts have the same words and structure and every number within 1e-6.</summary>
+    static void AssertSameWithin1e6(string expected, string actual, string what)
+    {
         var number = new System.Text.RegularExpressions.Regex(@"-?\d+(\.\d+)?([eE][-+]?\d+)?");
-        Assert.Equal(number.Replace(texts[0], "#"), number.Replace(texts[1], "#"));
-        var first = number.Matches(texts[0]).Select(m => double.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        var second = number.Matches(texts[1]).Select(m => double.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(number.Replace(expected, "#"), number.Replace(actual, "#"));
+        var first = number.Matches(expected).Select(m => double.Parse(m.Value, CultureInfo.InvariantCulture)).ToList();
+        var second = number.Matches(actual).Select(m => double.Parse(m.Value, CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(first.Count, second.Count);
         for (var i = 0; i < first.Count; i++)
-            Assert.True(Math.Abs(first[i] - second[i]) <= 1e-6, $"number {i}: {first[i]} against {second[i]}");
+            Assert.True(Math.Abs(first[i] - second[i]) <= 1e-6, $"{what}, number {i}: {first[i]} against {second[i]}");
+    }
+
+    [Fact]
+    public async Task ARunInterruptedInALaterEpochResumesToTheUninterruptedRunWithOneThread()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);
+        string[] Args(string output) => ["train", data, "--out", output, "--finetune", "last:1",
+            "--finetune-epochs", "4", "--epochs", "3", "--batch-size", "4", "--patience", "0", "--seed", "3",
+            "--cache", Path.Combine(folder.Path, "cache")];
+
+        var whole = Path.Combine(folder.Path, "whole");
+        var (exit, _, errors) = await RunOneThread(Args(whole));
+        Assert.True(exit == 0, errors);
+
+        // Ctrl+C once epoch 2's checkpoint is written: the run stops during epoch 3 (6 images, 2 steps an epoch).
+        var resumed = Path.Combine(folder.Path, "resumed");
+        var checkpoint = Path.Combine(resumed, FineTuneCheckpoint.FileName);
+        var model = Path.Combine(resumed, "model");
+        using (var first = GraftProcess.Start(1, Args(resumed)))
+        {
+            var stdout = first.StandardOutput.ReadToEndAsync();
+            var stderr = first.StandardError.ReadToEndAsync();
+            var written = DateTime.MinValue;
+            do
+            {
+                WaitForWrite(first, checkpoint, written, model);
+                written = File.GetLastWriteTimeUtc(checkpoint);
+            } while (FineTuneCheckpoint.Load(checkpoint).State.Epoch < 2);
+            Process.Start("kill", ["-INT", first.Id.ToString()])!.WaitForExit();
+            Assert.True(first.WaitForExit(TimeSpan.FromMinutes(2)), "graft did not stop within 2 minutes of Ctrl+C");
+            var (output1, errors1) = (await stdout, await stderr);
+            Assert.True(first.ExitCode == 1, errors1 + output1);
+        }
+        var stoppedAfter = FineTuneCheckpoint.Load(checkpoint).State.Epoch;
+        Assert.InRange(stoppedAfter, 2, 3);
+
+        // Other options are refused, and leave the checkpoint as it was.
+        var (otherExit, _, otherErrors) = await RunOneThread([.. Args(resumed), "--finetune-lr", "0.001", "--resume"]);
+        Assert.Equal(1, otherExit);
+        Assert.Contains("--finetune-lr 0.0001 there, 0.001 here", otherErrors);
+        Assert.Equal(stoppedAfter, FineTuneCheckpoint.Load(checkpoint).State.Epoch);
+
+        var (resumedExit, _, resumedErrors) = await RunOneThread([.. Args(resumed), "--resume"]);
+        Assert.True(resumedExit == 0, resumedErrors);
+        Assert.False(File.Exists(checkpoint));
+
+        var history = File.ReadAllText(Path.Combine(resumed, "history.csv"));
+        AssertSameWithin1e6(File.ReadAllText(Path.Combine(whole, "history.csv")), history, "history.csv");
+        AssertSameWithin1e6(File.ReadAllText(Path.Combine(whole, "metrics.json")),
+            File.ReadAllText(Path.Combine(resumed, "metrics.json")), "metrics.json");
+        Assert.Contains("\nfinetune,0,,,", history);
+        Assert.DoesNotContain("NaN", history);
+
+        // Both phases counted: 3 head epochs, then 4 fine-tuning epochs after the starting point.
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(resumed, "metrics.json")));
+        var training = metrics.RootElement.GetProperty("training");
+        Assert.Equal(7, training.GetProperty("epochs_run").GetInt32());
+        Assert.Equal(3, training.GetProperty("head_epochs").GetInt32());
+        Assert.Equal(4, training.GetProperty("finetune_epochs").GetInt32());
+        var fineTuneBest = training.GetProperty("finetune_best_epoch").GetInt32();
+        Assert.Equal(fineTuneBest > 0 ? "finetune" : "head", training.GetProperty("best_phase").GetString());
+        Assert.Equal(fineTuneBest > 0 ? fineTuneBest : training.GetProperty("head_best_epoch").GetInt32(),
+            training.GetProperty("best_epoch").GetInt32());
     }
 }

@@ -63,6 +63,45 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
         Assert.Empty(Advice.Decide(200, Probes(0.8, 0.9, 0.95), Probes(0.6, 0.6, 0.6)).Warnings);
     }
 
+    [Theory]
+    [InlineData(9, 4)]
+    [InlineData(40, 2)]
+    [InlineData(2, 1)]
+    public void TooFewValImagesGiveTheSafeDefaultWithNoPercentAndNoWarning(int valImages, int smallestValClass)
+    {
+        // Numbers that would otherwise say "different, negative transfer at layer2".
+        var advice = Advice.Decide(100, Probes(0.5, 0.6, 0.7), Probes(0.8, 0.5, 0.65), valImages, smallestValClass);
+
+        Assert.True(advice.TooSmallToJudge);
+        Assert.Equal(TransferStrategy.LinearHeadOnTop, advice.Strategy);
+        Assert.Equal("layer4", advice.Layer);
+        Assert.Equal("linear head on frozen layer4 features", advice.StrategyText);
+        Assert.Contains("the val images cannot judge its similarity", advice.Situation);
+        Assert.Contains(advice.Reasons, r => r.StartsWith($"only {valImages} val images ({smallestValClass} in"));
+        Assert.DoesNotContain(advice.Reasons, r => r.Contains('%'));
+        Assert.Empty(advice.Warnings);
+        Assert.False(advice.NegativeTransfer);
+
+        Assert.False(Advice.Decide(100, Probes(0.5, 0.6, 0.7), Probes(0.8, 0.5, 0.65), 10, 3).TooSmallToJudge);
+    }
+
+    [Fact]
+    public void PerfectPretrainedAndRandomProbesAreTooEasyToJudgeAndNeverNegativeTransfer()
+    {
+        var ceiling = Advice.Decide(1, Probes(1, 1, 1), Probes(1, 1, 1), 40, 20);
+        Assert.True(ceiling.TooSmallToJudge);
+        Assert.Equal(TransferStrategy.LinearHeadOnTop, ceiling.Strategy);
+        Assert.Contains(ceiling.Reasons, r => r.Contains("both classify every val image correctly"));
+        Assert.DoesNotContain(ceiling.Reasons, r => r.Contains("removes"));
+        Assert.Empty(ceiling.Warnings);
+
+        // layer2 perfect either way is no sign of negative transfer; layer3 below random is.
+        var advice = Advice.Decide(100, Probes(1, 0.9, 0.97), Probes(1, 0.95, 0.6), 40, 20);
+        Assert.False(advice.TooSmallToJudge);
+        Assert.False(advice.NegativeTransfer);
+        Assert.Equal(["negative transfer at layer3: pretrained 0.9000, random weights 0.9500"], advice.Warnings);
+    }
+
     [Fact]
     public void AutoStrategyFineTunesWhenTheAdviceSaysSo()
     {
@@ -127,6 +166,21 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
         var (badExit, _, badStderr) = Graft("probe", data, "--layers", "layer9");
         Assert.Equal(1, badExit);
         Assert.Contains("unknown layer9", badStderr);
+    }
+
+    [Fact]
+    public void AdviseOnOneValImagePerClassSaysItCannotJudgeAndGivesTheSafeDefault()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "data");
+        ShapeImages.Write(data, trainPerClass: 2, valPerClass: 1, size: 48);
+
+        var (exit, stdout, stderr) = Graft("advise", data, "--cache", Path.Combine(folder.Path, "cache"));
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("Strategy: linear head on frozen layer4 features", stdout);
+        Assert.Contains("only 2 val images (1 in the smallest class): too few", stdout);
+        Assert.DoesNotContain("%", stdout);
+        Assert.DoesNotContain("negative transfer", stdout + stderr);
     }
 
     [SharedDataFact]

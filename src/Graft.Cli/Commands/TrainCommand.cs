@@ -118,9 +118,14 @@ public static class TrainCommand
             if (result.Metrics.Strategy is { } chosen)
                 Console.Out.WriteLine($"Strategy (auto): {chosen.Chosen}. Why: {chosen.Why}");
             var training = result.Metrics.Training;
-            Console.Out.WriteLine(
-                $"Head {training.Head} on {training.Backbone}/{training.Layer}: {training.EpochsRun} epochs, " +
-                $"kept epoch {training.BestEpoch} (lowest val loss); {training.StopReason}");
+            Console.Out.WriteLine(training.FineTuneEpochs is { } fineTuneEpochs
+                ? $"Head {training.Head} on {training.Backbone}/{training.Layer}: {training.HeadEpochs} head epochs " +
+                  $"(best {training.HeadBestEpoch}), then {fineTuneEpochs} fine-tuning epochs; kept " +
+                  (training.BestPhase == "head"
+                      ? $"head epoch {training.HeadBestEpoch} (fine-tuning did not lower the val loss)"
+                      : $"fine-tuning epoch {training.BestEpoch} (lowest val loss)") + $"; {training.StopReason}"
+                : $"Head {training.Head} on {training.Backbone}/{training.Layer}: {training.EpochsRun} epochs, " +
+                  $"kept epoch {training.BestEpoch} (lowest val loss); {training.StopReason}");
             Reports.PrintSplits(result.Metrics);
             Reports.PrintPerClass("val", result.Metrics.Val);
             Console.Out.WriteLine($"Wrote {result.ModelPath}, metrics.json and history.csv in {request.OutDir}");

@@ -36,12 +36,3 @@ public sealed record ImageCounts(
     [property: JsonPropertyName("used")] int Used,
     [property: JsonPropertyName("skipped")] int Skipped,
     [property: JsonPropertyName("skipped_by_reason")] IReadOnlyDictionary<string, int> SkippedByReason);
-
-/// <summary>Which head was trained, on what, and how training ended.</summary>
-public sealed record TrainingSummary(
-    [property: JsonPropertyName("backbone")] string Backbone,
-    [property: JsonPropertyName("layer")] string Layer,
-    [property: JsonPropertyName("head")] string Head,
-    [property: JsonPropertyName("epochs_run")] int EpochsRun,
-    [property: JsonPropertyName("best_epoch")] int BestEpoch,
-    [property: JsonPropertyName("stop_reason")] string StopReason);

@@ -19,7 +19,13 @@ namespace Graft.Running;
 /// when it adds little over random filters, or a more generic earlier stage does better, the data
 /// looks unlike ImageNet.</item>
 /// <item>Negative transfer: warned of when pretrained features do no better than random ones, at
-/// the best layer or at any probed layer.</item>
+/// the best layer or at any probed layer: lower val accuracy, or the same accuracy and no lower
+/// val loss. Never when both classify every val image correctly, which shows nothing.</item>
+/// <item>Too small to judge: with fewer than <see cref="MinValImages"/> val images, fewer than
+/// <see cref="MinValImagesPerClass"/> in some class, or pretrained and random layer4 both at
+/// 1.0, the val set cannot tell pretrained features from random ones. The advice is then the
+/// safe default, a linear head on frozen layer4 features, with no similarity verdict and no
+/// negative-transfer warning.</item>
 /// </list>
 /// The thresholds are judgement, checked against the shared data sets (photos near ImageNet,
 /// X-rays and 28x28 clothing far from it), not derived from theory.
@@ -38,13 +44,25 @@ public sealed record Advice
     /// <summary>How much higher an earlier layer's val accuracy must be than layer4's to count as better.</summary>
     public const double EarlierLayerMargin = 0.02;
 
+    /// <summary>Fewer val images than this are too few to compare pretrained with random features.</summary>
+    public const int MinValImages = 10;
+
+    /// <summary>Fewer val images than this in some class are too few to compare the features.</summary>
+    public const int MinValImagesPerClass = 3;
+
     const string TopLayer = "layer4";
 
     /// <summary>True when the data set is small (see <see cref="LargeImagesPerClass"/>).</summary>
     public required bool Small { get; init; }
 
-    /// <summary>True when the data looks like ImageNet (see the remarks).</summary>
+    /// <summary>True when the data looks like ImageNet (see the remarks); false when it could not be judged.</summary>
     public required bool Similar { get; init; }
+
+    /// <summary>
+    /// True when the val images could not tell pretrained features from random ones (too few, or
+    /// both perfect), so the strategy is the safe default rather than a verdict.
+    /// </summary>
+    public bool TooSmallToJudge { get; init; }
 
     /// <summary>The recommended strategy.</summary>
     public required TransferStrategy Strategy { get; init; }
@@ -68,12 +86,13 @@ public sealed record Advice
     public required IReadOnlyList<LayerProbe> Random { get; init; }
 
     /// <summary>The situation in words, such as "small data set, similar to ImageNet".</summary>
-    public string Situation =>
-        $"{(Small ? "small" : "large")} data set, {(Similar ? "similar to" : "different from")} ImageNet";
+    public string Situation => TooSmallToJudge
+        ? $"{(Small ? "small" : "large")} data set; the val images cannot judge its similarity to ImageNet"
+        : $"{(Small ? "small" : "large")} data set, {(Similar ? "similar to" : "different from")} ImageNet";
 
     /// <summary>True when pretrained features did no better than random ones at their best layer.</summary>
     public bool NegativeTransfer =>
-        LayerProbe.Best(Pretrained).ValAccuracy <= LayerProbe.Best(Random).ValAccuracy;
+        !TooSmallToJudge && NoBetter(LayerProbe.Best(Pretrained), LayerProbe.Best(Random));
 
     /// <summary>The strategy in words, with its layer.</summary>
     public string StrategyText => Describe(Strategy, Layer);
@@ -93,8 +112,11 @@ public sealed record Advice
     /// <param name="smallestClassImages">Training images in the smallest class.</param>
     /// <param name="pretrained">Linear probes on the pretrained stages; must include layer4.</param>
     /// <param name="random">Linear probes on the random-weight stages; must include layer4.</param>
+    /// <param name="valImages">Val images the probes were measured on; null when not known.</param>
+    /// <param name="smallestValClassImages">Val images in the smallest class; null when not known.</param>
     public static Advice Decide(
-        int smallestClassImages, IReadOnlyList<LayerProbe> pretrained, IReadOnlyList<LayerProbe> random)
+        int smallestClassImages, IReadOnlyList<LayerProbe> pretrained, IReadOnlyList<LayerProbe> random,
+        int? valImages = null, int? smallestValClassImages = null)
     {
         var top = pretrained.FirstOrDefault(p => p.Layer == TopLayer)
             ?? throw new ArgumentException("the pretrained probes must include layer4", nameof(pretrained));
@@ -106,15 +128,32 @@ public sealed record Advice
         reasons.Add($"the smallest class has {smallestClassImages} training images " +
             $"({(small ? "fewer than" : "at least")} {LargeImagesPerClass}): {(small ? "small" : "large")}");
 
+        var tooSmall = TooSmallToJudgeBecause(top, randomTop, valImages, smallestValClassImages);
+        if (tooSmall is not null)
+        {
+            reasons.Add(tooSmall);
+            reasons.Add($"so the safe default: {Describe(TransferStrategy.LinearHeadOnTop, TopLayer)}; " +
+                        "add val images (or a larger --val-fraction) for advice that measures the data");
+            return new Advice
+            {
+                Small = small, Similar = false, TooSmallToJudge = true, Strategy = TransferStrategy.LinearHeadOnTop,
+                Layer = TopLayer, Reasons = reasons, Warnings = [], SmallestClassImages = smallestClassImages,
+                Pretrained = pretrained, Random = random,
+            };
+        }
+
         // Error reduction rather than an accuracy gap, so that 0.90 -> 0.99 counts as much as 0.50 -> 0.95.
+        // Random weights that make no val error leave pretraining nothing to remove (both perfect
+        // was handled above as too easy to judge).
         var randomErrors = 1 - randomTop.ValAccuracy;
-        var reduction = randomErrors <= 0
-            ? (top.ValAccuracy >= 1 ? 1 : 0)
-            : (randomErrors - (1 - top.ValAccuracy)) / randomErrors;
+        var reduction = randomErrors <= 0 ? 0 : (randomErrors - (1 - top.ValAccuracy)) / randomErrors;
         var topHelps = reduction >= SimilarErrorReduction;
-        reasons.Add($"layer4 val accuracy {F(top.ValAccuracy)} pretrained against {F(randomTop.ValAccuracy)} with " +
-            $"random weights: pretraining removes {reduction * 100:F0}% of the errors " +
-            $"({(topHelps ? "at least" : "less than")} {SimilarErrorReduction * 100:F0}%)");
+        reasons.Add(randomErrors <= 0
+            ? $"layer4 val accuracy {F(top.ValAccuracy)} pretrained against {F(randomTop.ValAccuracy)} with random " +
+              "weights: random weights make no val error, so pretraining has none to remove"
+            : $"layer4 val accuracy {F(top.ValAccuracy)} pretrained against {F(randomTop.ValAccuracy)} with " +
+              $"random weights: pretraining removes {reduction * 100:F0}% of the errors " +
+              $"({(topHelps ? "at least" : "less than")} {SimilarErrorReduction * 100:F0}%)");
 
         var earlier = pretrained.Where(p => p.Layer != TopLayer).ToList();
         var bestEarlier = earlier.Count == 0 ? null : LayerProbe.Best(earlier);
@@ -150,20 +189,41 @@ public sealed record Advice
         };
     }
 
+    /// <summary>Why the val images cannot judge the data, in words; null when they can.</summary>
+    static string? TooSmallToJudgeBecause(
+        LayerProbe top, LayerProbe randomTop, int? valImages, int? smallestValClassImages)
+    {
+        if (valImages < MinValImages || smallestValClassImages < MinValImagesPerClass)
+            return $"only {Count(valImages)} val images ({Count(smallestValClassImages)} in the smallest class): " +
+                   $"too few to tell pretrained features from random ones (at least {MinValImages}, and " +
+                   $"{MinValImagesPerClass} per class, are needed)";
+        if (top.ValAccuracy >= 1 && randomTop.ValAccuracy >= 1)
+            return "pretrained and random-weight layer4 both classify every val image correctly: the val images " +
+                   "are too easy to tell pretrained features from random ones";
+        return null;
+    }
+
+    // Ties in accuracy are common on small val sets; the loss still tells them apart. Two perfect
+    // probes show nothing either way.
+    static bool NoBetter(LayerProbe pretrained, LayerProbe random) =>
+        !(pretrained.ValAccuracy >= 1 && random.ValAccuracy >= 1)
+        && (pretrained.ValAccuracy < random.ValAccuracy
+            || (pretrained.ValAccuracy == random.ValAccuracy && pretrained.ValLoss >= random.ValLoss));
+
     static List<string> NegativeTransferWarnings(
         IReadOnlyList<LayerProbe> pretrained, IReadOnlyList<LayerProbe> random)
     {
         var warnings = new List<string>();
         var best = LayerProbe.Best(pretrained);
         var bestRandom = LayerProbe.Best(random);
-        if (best.ValAccuracy <= bestRandom.ValAccuracy)
+        if (NoBetter(best, bestRandom))
             warnings.Add($"negative transfer: the best pretrained layer ({best.Layer}, {F(best.ValAccuracy)}) does " +
                 $"no better than random weights ({bestRandom.Layer}, {F(bestRandom.ValAccuracy)}); " +
                 "ImageNet features do not help here, consider training from scratch");
         foreach (var probe in pretrained)
         {
             var baseline = random.FirstOrDefault(r => r.Layer == probe.Layer);
-            if (baseline is not null && probe.ValAccuracy <= baseline.ValAccuracy)
+            if (baseline is not null && NoBetter(probe, baseline))
                 warnings.Add($"negative transfer at {probe.Layer}: pretrained {F(probe.ValAccuracy)}, " +
                     $"random weights {F(baseline.ValAccuracy)}");
         }
@@ -171,4 +231,6 @@ public sealed record Advice
     }
 
     static string F(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
+
+    static string Count(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "?";
 }

@@ -31,7 +31,8 @@ public sealed class AdviceRun(ILogger? logger = null, IRunObserver? observer = n
             random = probe.Probe(data, extractor, request, " (random weights)", cancellation);
 
         var smallest = pretrained.TrainImagesPerClass.Values.DefaultIfEmpty(0).Min();
-        var advice = Advice.Decide(smallest, pretrained.Layers, random.Layers);
+        var smallestVal = pretrained.ValImagesPerClass.Values.DefaultIfEmpty(0).Min();
+        var advice = Advice.Decide(smallest, pretrained.Layers, random.Layers, pretrained.ValImages, smallestVal);
         foreach (var warning in advice.Warnings)
             _logger.LogWarning("{Warning}", warning);
         return (advice, pretrained, random);

@@ -39,16 +39,13 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         foreach (var warning in data.Warnings)
             _logger.LogWarning("{Warning}", warning);
 
+        var identity = RunIdentity.Of(request.DataDir, request.ValFraction, data, request.Backbone, request.Layer,
+            request.Head, request.Options, fine);
         var checkpointPath = Path.Combine(request.OutDir, FineTuneCheckpoint.FileName);
         var checkpoint = request.Resume ? FineTuneCheckpoint.Load(checkpointPath) : null;
         if (checkpoint is not null)
         {
-            if (!checkpoint.Model.Metadata.Classes.SequenceEqual(data.ClassNames))
-                throw new GraftException(
-                    $"{checkpointPath}: trained on classes {string.Join(", ", checkpoint.Model.Metadata.Classes)}, " +
-                    $"but {request.DataDir} has {string.Join(", ", data.ClassNames)}; run again without --resume");
-            // The interrupted run's options win: changing them halfway would make a run nobody asked for.
-            fine = checkpoint.Model.Metadata.FineTune ?? fine;
+            RequireSameRun(checkpoint, checkpointPath, identity);
             _logger.LogInformation("Resuming after fine-tuning epoch {Epoch}", checkpoint.State.Epoch);
         }
 
@@ -61,8 +58,8 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         cancellation.ThrowIfCancellationRequested();
 
         using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
-        var headSpec = checkpoint?.Model.Metadata.Head ?? request.Head;
-        var headOptions = checkpoint?.Model.Metadata.Training ?? request.Options;
+        var headSpec = request.Head;
+        var headOptions = request.Options;
         Classifier head;
         IReadOnlyList<EpochRecord> headHistory;
         if (checkpoint is null)
@@ -118,7 +115,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
                 }, fingerprint: true), modelPath),
                 EpochCompleted = (state, optimizerNow) => new FineTuneCheckpoint(
                         state with { HeadHistory = headHistory }, Pack(head, network, metadata, fingerprint: false),
-                        OptimizerBytes(optimizerNow))
+                        OptimizerBytes(optimizerNow), identity)
                     .Save(checkpointPath),
                 Progress = Observed.Epochs(_observer),
             };
@@ -140,6 +137,19 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
 
             return Finish(request, data, source, train, val, test, final, headHistory, modelPath, checkpointPath);
         }
+    }
+
+    // Going on from another run's checkpoint would continue that run (its weights, its schedule)
+    // while measuring on these images: a run nobody asked for, reported as if it were this one.
+    static void RequireSameRun(FineTuneCheckpoint checkpoint, string checkpointPath, RunIdentity identity)
+    {
+        var differences = checkpoint.Identity.Differences(identity);
+        if (differences.Count == 0)
+            return;
+        throw new GraftException(
+            $"{checkpointPath}: --resume goes on with the run that wrote this checkpoint, and this command differs " +
+            $"from it: {string.Join("; ", differences)}. Repeat the interrupted command with --resume, or run " +
+            "without --resume to start again");
     }
 
     TrainResult Finish(TrainRequest request, ImageFolderDataset data, FeatureSource source, FeatureSet train,
@@ -173,8 +183,9 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             // Measured from the same weights when the best epoch was saved; a second pass would repeat it.
             Val = best.Metadata.ValMetrics ?? Measure(val, data.ClassNames),
             Test = test is null ? null : Measure(test, data.ClassNames),
-            Training = new TrainingSummary(backbone.Id, backbone.Layer, best.Metadata.Head.Kind,
-                final.Epoch, final.BestEpoch, $"fine-tuned {fine.Describe()}: {final.StopReason}"),
+            Training = TrainingSummary.FineTuned(backbone.Id, backbone.Layer, best.Metadata.Head.Kind,
+                headHistory.Count, headHistory.LastOrDefault(r => r.Best)?.Epoch ?? 0, final.Epoch, final.BestEpoch,
+                $"fine-tuned {fine.Describe()}: {final.StopReason}"),
             Strategy = request.Choice,
         };
 
@@ -222,9 +233,13 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         var csv = new StringBuilder("phase,epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,best\n");
         foreach (var (phase, records) in new[] { ("head", head), ("finetune", fineTuning) })
             foreach (var r in records)
+            {
+                // Fine-tuning's epoch 0 is its starting point, measured on val with no training pass.
+                var trained = !(phase == "finetune" && r.Epoch == 0);
                 csv.AppendLine(string.Join(',', phase, r.Epoch.ToString(CultureInfo.InvariantCulture),
-                    F(r.TrainLoss), F(r.TrainAccuracy), F(r.ValLoss), F(r.ValAccuracy), F(r.LearningRate),
-                    r.Best ? "1" : "0"));
+                    trained ? F(r.TrainLoss) : "", trained ? F(r.TrainAccuracy) : "", F(r.ValLoss),
+                    F(r.ValAccuracy), F(r.LearningRate), r.Best ? "1" : "0"));
+            }
         return csv.ToString();
 
         static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -11,6 +11,9 @@ public sealed record ProbeResult(
     string Backbone, IReadOnlyList<string> Classes, IReadOnlyDictionary<string, int> TrainImagesPerClass,
     int ValImages, IReadOnlyList<LayerProbe> Layers, RunSummary Summary)
 {
+    /// <summary>Val images with features, per class (every class named, 0 when it has none).</summary>
+    public IReadOnlyDictionary<string, int> ValImagesPerClass { get; init; } = new Dictionary<string, int>();
+
     /// <summary>The stage whose probe did best (see <see cref="LayerProbe.Best"/>).</summary>
     public LayerProbe Best => LayerProbe.Best(Layers);
 

@@ -69,8 +69,9 @@ public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = nu
         var skipped = sets.SelectMany(s => s.Skipped).ToList();
         var summary = new RunSummary(sets.Sum(s => s.Count), skipped,
             data.Warnings.Concat(sets.SelectMany(s => s.Warnings).Select(w => $"{w.Path}: {w.Reason}")).ToList());
-        var perClass = data.ClassNames.Select((name, index) => (name, index))
-            .ToDictionary(c => c.name, c => train[first].Labels.Count(y => y == c.index));
-        return new ProbeResult(extractor.Backbone.Id, data.ClassNames, perClass, val[first].Count, probes, summary);
+        Dictionary<string, int> PerClass(FeatureSet split) => data.ClassNames.Select((name, index) => (name, index))
+            .ToDictionary(c => c.name, c => split.Labels.Count(y => y == c.index));
+        return new ProbeResult(extractor.Backbone.Id, data.ClassNames, PerClass(train[first]), val[first].Count,
+            probes, summary) { ValImagesPerClass = PerClass(val[first]) };
     }
 }

@@ -80,7 +80,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             Train = Measure(head, train, data.ClassNames),
             Val = Measure(head, val, data.ClassNames),
             Test = test is null ? null : Measure(head, test, data.ClassNames),
-            Training = new TrainingSummary(source.Backbone.Id, source.Backbone.Layer, request.Head.Kind,
+            Training = TrainingSummary.Frozen(source.Backbone.Id, source.Backbone.Layer, request.Head.Kind,
                 trained.History.Count, trained.BestEpoch, trained.StopReason),
             Strategy = strategy,
         };

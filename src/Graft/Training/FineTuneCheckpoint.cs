@@ -7,20 +7,23 @@ namespace Graft.Training;
 
 /// <summary>
 /// What a fine-tuning run needs to go on after an interruption: where it stands, the current
-/// weights (as a model, description included) and the optimizer's state. Written after every
+/// weights (as a model, description included), the optimizer's state, and the run's data and
+/// options, which a resumed run must share. Written after every
 /// epoch to a temporary file that is renamed over the old one, so a crash leaves either the
 /// previous checkpoint or the new one, never half of one.
 /// </summary>
 /// <param name="State">The last completed epoch, the best so far, the history.</param>
 /// <param name="Model">The current head and backbone weights with the run's description.</param>
 /// <param name="OptimizerState">The optimizer's state as TorchSharp serialises it.</param>
-public sealed record FineTuneCheckpoint(FineTuneState State, GraftModel Model, byte[] OptimizerState)
+/// <param name="Identity">The data and options of the run that wrote the checkpoint.</param>
+public sealed record FineTuneCheckpoint(
+    FineTuneState State, GraftModel Model, byte[] OptimizerState, RunIdentity Identity)
 {
     /// <summary>The checkpoint's file name inside a run's output folder.</summary>
     public const string FileName = "checkpoint";
 
     static readonly byte[] Magic = "GRAFTCKP"u8.ToArray();
-    const int Version = 1;
+    const int Version = 2;
     const int ChecksumLength = 32;
 
     /// <summary>Writes the checkpoint to <paramref name="path"/> through a temporary file and a rename.</summary>
@@ -31,6 +34,7 @@ public sealed record FineTuneCheckpoint(FineTuneState State, GraftModel Model, b
         using var model = new MemoryStream();
         ModelFile.Write(Model, model);
         var state = JsonSerializer.SerializeToUtf8Bytes(State, ModelFile.Json);
+        var identity = JsonSerializer.SerializeToUtf8Bytes(Identity, ModelFile.Json);
 
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
         using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
@@ -54,6 +58,7 @@ public sealed record FineTuneCheckpoint(FineTuneState State, GraftModel Model, b
             BinaryPrimitives.WriteInt32LittleEndian(preamble.AsSpan(8), Version);
             Put(preamble);
             PutSection(state);
+            PutSection(identity);
             PutSection(OptimizerState);
             PutSection(model.GetBuffer().AsSpan(0, (int)model.Length));
             stream.Write(sha.GetHashAndReset());
@@ -74,7 +79,8 @@ public sealed record FineTuneCheckpoint(FineTuneState State, GraftModel Model, b
             throw new GraftException($"{path}: not a Graft checkpoint; run again without --resume");
         var version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
         if (version != Version)
-            throw new GraftException($"{path}: checkpoint version {version}, this Graft reads {Version}");
+            throw new GraftException(
+                $"{path}: checkpoint version {version}, this Graft reads {Version}; run again without --resume");
         var body = bytes.AsSpan(0, bytes.Length - ChecksumLength);
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumLength)))
             throw new GraftException(
@@ -93,8 +99,10 @@ public sealed record FineTuneCheckpoint(FineTuneState State, GraftModel Model, b
 
         var state = JsonSerializer.Deserialize<FineTuneState>(Section(body), ModelFile.Json)
                     ?? throw new GraftException($"{path}: the checkpoint's state is empty");
+        var identity = JsonSerializer.Deserialize<RunIdentity>(Section(body), ModelFile.Json)
+                       ?? throw new GraftException($"{path}: the checkpoint's description of its run is empty");
         var optimizer = Section(body);
         var model = ModelFile.Read(Section(body), path);
-        return new FineTuneCheckpoint(state, model, optimizer);
+        return new FineTuneCheckpoint(state, model, optimizer, identity);
     }
 }

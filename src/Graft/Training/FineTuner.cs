@@ -132,8 +132,7 @@ public sealed class FineTuner(ILogger? logger = null)
         var history = state.History.ToList();
         var crop = data.Preprocessing.Resize.Crop;
         var inputLength = data.Preprocessing.InputLength;
-        var order = Enumerable.Range(0, data.Train.Count).ToArray();
-        var batches = Batches(order.Length, options.BatchSize);
+        var batches = Batches(data.Train.Count, options.BatchSize);
 
         for (var epoch = state.Epoch + 1; epoch <= options.Epochs && state.StopReason is null; epoch++)
         {
@@ -143,7 +142,10 @@ public sealed class FineTuner(ILogger? logger = null)
                 groups[g].LearningRate = rates[g] * factor;
 
             // Seeds derived from the epoch make a resumed run draw what the uninterrupted one would.
+            // The order starts afresh each epoch: shuffling the previous epoch's order would make every
+            // epoch depend on all the shuffles before it, which a resumed run has not replayed.
             var random = new Random(options.Seed * 100_003 + epoch);
+            var order = Enumerable.Range(0, data.Train.Count).ToArray();
             random.Shuffle(order);
             torch.random.manual_seed(options.Seed * 100_003 + epoch);
             SetTraining(network, options, true);
