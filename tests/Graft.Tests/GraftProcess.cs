@@ -12,7 +12,8 @@ public static class GraftProcess
     public static Process Start(int? threads, params string[] args) => Start(threads, null, args);
 
     /// <summary>Starts graft with redirected output and <paramref name="environment"/> added to its own.</summary>
-    public static Process Start(int? threads, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Process Start(
+        int? threads, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -34,8 +35,9 @@ public static class GraftProcess
     /// <summary>Runs graft to the end, failing the test when it takes longer than <paramref name="timeout"/>.</summary>
     public static Outcome Run(TimeSpan timeout, params string[] args) => Run(timeout, null, args);
 
-    /// <summary>As <see cref="Run(TimeSpan, string[])"/>, with <paramref name="environment"/> added to graft's.</summary>
-    public static Outcome Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    /// <summary>As <see cref="Run(TimeSpan, string[])"/>, with <paramref name="environment"/> added.</summary>
+    public static Outcome Run(
+        TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         using var process = Start(threads: null, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -15,8 +15,8 @@ public static class ProbeOptions
     /// <summary>--layers.</summary>
     public static Option<string?> Layers() => new("--layers")
     {
-        Description = "Layers to probe, comma-separated (default: the backbone's last three, layer2,layer3,layer4 " +
-                      "for a ResNet; see graft backbones)",
+        Description = "Layers to probe, comma-separated (default: the backbone's last three, " +
+                      "layer2,layer3,layer4 for a ResNet; see graft backbones)",
         HelpName = "LIST",
     };
 

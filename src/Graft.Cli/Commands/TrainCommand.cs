@@ -32,8 +32,8 @@ public static class TrainCommand
         var dropout = new Option<double>("--dropout") { Description = "mlp dropout", DefaultValueFactory = _ => 0.5 };
         var layer = new Option<string?>("--layer")
         {
-            Description = "Backbone layer the features come from: layer1-layer4 for ResNets (default layer4), " +
-                          "pool1-pool5, fc6 or fc7 for VGG and AlexNet (default fc7); see graft backbones",
+            Description = "Backbone layer the features come from: layer1-layer4 for ResNets (default " +
+                          "layer4), pool1-pool5, fc6 or fc7 for VGG and AlexNet (default fc7); see graft backbones",
         };
         var backbone = new Option<string>("--backbone")
         {

@@ -67,8 +67,8 @@ public static class BackboneCatalog
         {
             if (layer is not null && layer != EmbeddedResNet18.TopLayer)
                 throw new GraftException(
-                    $"--layer {layer} picks a layer of a torchvision backbone; for the ONNX model {spec} name an " +
-                    "output with --output");
+                    $"--layer {layer} picks a layer of a torchvision backbone; for the ONNX model {spec} " +
+                    "name an output with --output");
             return OnnxImageBackbone.Open(OnnxImageBackbone.Describe(spec, onnx ?? new ImageModelOptions()));
         }
         return TorchVisionBackbone.Open(TorchVisionBackbone.Locate(spec, checkpointsDir), layer, logger);
@@ -79,7 +79,8 @@ public static class BackboneCatalog
     /// layers from one pass (what <c>graft probe</c> and <c>graft advise</c> need).
     /// </summary>
     /// <exception cref="GraftException">The value names an ONNX model, or nothing Graft can open.</exception>
-    public static TorchFeatureExtractor OpenTorch(string spec, string? checkpointsDir = null, ILogger? logger = null)
+    public static TorchFeatureExtractor OpenTorch(
+        string spec, string? checkpointsDir = null, ILogger? logger = null)
     {
         if (spec == EmbeddedResNet18.Id)
             return TorchFeatureExtractor.OpenEmbeddedResNet18();

@@ -57,16 +57,18 @@ public static class TorchVisionBackbone
         var published = TorchVisionWeights.Of(spec);
         if (published.Count > 0)
         {
-            var present = published.Select(w => Path.Combine(folder, w.FileName)).FirstOrDefault(File.Exists);
+            var files = published.Select(w => w.FileName).ToList();
+            var present = files.Select(name => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
             return present ?? throw new GraftException(
-                $"--backbone {spec}: none of torchvision's files for it ({string.Join(", ", published.Select(w => w.FileName))}) " +
-                $"is in {folder}; PyTorch puts it there with torchvision.models.{spec}(weights=\"DEFAULT\"), " +
+                $"--backbone {spec}: none of torchvision's files for it ({string.Join(", ", files)}) is in " +
+                $"{folder}; PyTorch puts it there with torchvision.models.{spec}(weights=\"DEFAULT\"), " +
                 "or give the path of the .pth file");
         }
         throw new GraftException(
             $"--backbone {spec}: no such file" + (isBareName ? $" here or in {folder}" : "") +
             "; give resnet18 (embedded), a torchvision architecture name whose weights are in " +
-            "$TORCH_HOME/hub/checkpoints, a .pth path or file name there, or an .onnx model path (see graft backbones)");
+            "$TORCH_HOME/hub/checkpoints, a .pth path or file name there, or an .onnx model path " +
+            "(see graft backbones)");
     }
 
     /// <summary>
@@ -74,7 +76,9 @@ public static class TorchVisionBackbone
     /// (null: the architecture's default layer), with torchvision's preprocessing for these weights
     /// and a fingerprint of the file's bytes. Only the file's index of names and shapes is read.
     /// </summary>
-    /// <exception cref="GraftException">The file is not a state_dict of an architecture Graft knows, or the layer is not one of its layers.</exception>
+    /// <exception cref="GraftException">
+    /// The file is not a state_dict of an architecture Graft knows, or the layer is not one of its layers.
+    /// </exception>
     public static BackboneInfo Describe(string path, string? layer = null)
     {
         var architecture = TorchVisionCheckpoint.Identify(path);
@@ -86,7 +90,7 @@ public static class TorchVisionBackbone
     /// (null: the architecture's default layer), reading the file once, and logs what was loaded
     /// and that the classifier is replaced by Graft's head.
     /// </summary>
-    /// <exception cref="GraftException">As <see cref="Describe(string, string?)"/>, or the weights do not fit.</exception>
+    /// <exception cref="GraftException">As <see cref="Describe(string, string?)"/>, or the weights misfit.</exception>
     public static TorchFeatureExtractor Open(string path, string? layer, ILogger? logger = null)
     {
         var network = TorchVisionCheckpoint.Load(path);
@@ -103,7 +107,10 @@ public static class TorchVisionBackbone
         }
     }
 
-    /// <summary>Opens <paramref name="backbone"/>, which <see cref="Describe(string, string?)"/> made, for extraction.</summary>
+    /// <summary>
+    /// Opens <paramref name="backbone"/>, which <see cref="Describe(string, string?)"/> made (and a
+    /// saved model stores), for extraction.
+    /// </summary>
     /// <exception cref="GraftException">The file is gone or its bytes changed since.</exception>
     public static TorchFeatureExtractor Open(BackboneInfo backbone, ILogger? logger = null)
     {

@@ -23,11 +23,13 @@ public sealed record TorchVisionWeights(string FileName, string Architecture, st
         V2("resnet50-11ad3fa6.pth", "resnet50"), V1("resnet50-0676ba61.pth", "resnet50"),
         V2("resnet101-cd907fc2.pth", "resnet101"), V1("resnet101-63fe2227.pth", "resnet101"),
         V2("resnet152-f82ba261.pth", "resnet152"), V1("resnet152-394f9c45.pth", "resnet152"),
-        V2("resnext50_32x4d-1a0047aa.pth", "resnext50_32x4d"), V1("resnext50_32x4d-7cdf4587.pth", "resnext50_32x4d"),
+        V2("resnext50_32x4d-1a0047aa.pth", "resnext50_32x4d"),
+        V1("resnext50_32x4d-7cdf4587.pth", "resnext50_32x4d"),
         V2("resnext101_32x8d-110c445d.pth", "resnext101_32x8d"),
         V1("resnext101_32x8d-8ba56ff5.pth", "resnext101_32x8d"),
         new("resnext101_64x4d-173b62eb.pth", "resnext101_64x4d", "IMAGENET1K_V1", 232),
-        V2("wide_resnet50_2-9ba9bcbe.pth", "wide_resnet50_2"), V1("wide_resnet50_2-95faca4d.pth", "wide_resnet50_2"),
+        V2("wide_resnet50_2-9ba9bcbe.pth", "wide_resnet50_2"),
+        V1("wide_resnet50_2-95faca4d.pth", "wide_resnet50_2"),
         V2("wide_resnet101_2-d733dc28.pth", "wide_resnet101_2"),
         V1("wide_resnet101_2-32ee1156.pth", "wide_resnet101_2"),
         V1("vgg11-8a719046.pth", "vgg11"), V1("vgg11_bn-6002323d.pth", "vgg11_bn"),
@@ -46,7 +48,9 @@ public sealed record TorchVisionWeights(string FileName, string Architecture, st
     public static IReadOnlyList<TorchVisionWeights> Of(string architecture) =>
         Published.Where(w => w.Architecture == architecture).ToList();
 
-    static TorchVisionWeights V1(string fileName, string architecture) => new(fileName, architecture, "IMAGENET1K_V1", 256);
+    static TorchVisionWeights V1(string fileName, string architecture) =>
+        new(fileName, architecture, "IMAGENET1K_V1", 256);
 
-    static TorchVisionWeights V2(string fileName, string architecture) => new(fileName, architecture, "IMAGENET1K_V2", 232);
+    static TorchVisionWeights V2(string fileName, string architecture) =>
+        new(fileName, architecture, "IMAGENET1K_V2", 232);
 }

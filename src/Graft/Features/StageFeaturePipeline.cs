@@ -35,8 +35,8 @@ public sealed class StageFeaturePipeline(
         var stages = architecture.Layers.ToDictionary(stage => stage, AtLayer);
         foreach (var layer in layers)
             if (!stages.ContainsKey(layer))
-                throw new GraftException(
-                    $"layer '{layer}' is not a layer of {architecture.Name} (use {string.Join(", ", architecture.Layers)})");
+                throw new GraftException($"layer '{layer}' is not a layer of {architecture.Name} " +
+                                         $"(use {string.Join(", ", architecture.Layers)})");
         var keys = stages.ToDictionary(pair => pair.Key, pair => pair.Value.CacheKey());
 
         var results = layers.Distinct().ToDictionary(layer => layer, _ => new float[]?[images.Count]);

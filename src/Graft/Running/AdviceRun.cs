@@ -34,9 +34,10 @@ public sealed class AdviceRun(ILogger? logger = null, IRunObserver? observer = n
             backbone = extractor.Backbone;
             if (architecture.Family != "resnet")
                 throw new GraftException(
-                    $"--backbone {request.Backbone}: graft advise compares a ResNet's stages (layer1 to layer4), and " +
-                    $"this is a {architecture.Name}; graft probe --backbone {request.Backbone} compares its layers");
-            var layers = ProbeRun.LayersToProbe(request, architecture);
+                    $"--backbone {request.Backbone}: graft advise compares a ResNet's stages (layer1 to " +
+                    $"layer4), and this is a {architecture.Name}; graft probe --backbone {request.Backbone} " +
+                    "compares its layers");
+            var layers = ProbeRun.LayersToProbe(request, extractor);
             if (!layers.Contains("layer4"))
                 request = request with { Layers = [.. layers, "layer4"] };
             pretrained = probe.Probe(data, extractor, request, " (pretrained)", cancellation);

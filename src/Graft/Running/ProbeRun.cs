@@ -1,5 +1,4 @@
 using Graft.Backbones;
-using Graft.Backbones.Torch;
 using Graft.Data;
 using Graft.Features;
 using Graft.Heads;
@@ -42,16 +41,17 @@ public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = nu
     /// The layers <paramref name="request"/> asks for, in the network's order; by default the
     /// architecture's last three.
     /// </summary>
-    /// <exception cref="GraftException">A layer the architecture does not have.</exception>
-    internal static IReadOnlyList<string> LayersToProbe(ProbeRequest request, TorchVisionArchitecture architecture)
+    /// <exception cref="GraftException">A layer the network does not have.</exception>
+    internal static IReadOnlyList<string> LayersToProbe(ProbeRequest request, TorchFeatureExtractor extractor)
     {
+        var architecture = extractor.Network.Architecture;
         if (request.Layers is null)
             return architecture.ProbeLayers;
         var unknown = request.Layers.Where(layer => !architecture.Layers.Contains(layer)).ToList();
         if (unknown.Count > 0)
             throw new GraftException(
                 $"--layers '{string.Join(",", request.Layers)}': unknown {string.Join(", ", unknown)}; " +
-                $"{architecture.Name} has {string.Join(",", architecture.Layers)}");
+                $"{extractor.Backbone.Id} has {string.Join(",", architecture.Layers)}");
         return architecture.Layers.Where(request.Layers.Contains).ToList();
     }
 
@@ -61,7 +61,7 @@ public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = nu
         ImageFolderDataset data, TorchFeatureExtractor extractor, ProbeRequest request, string label,
         CancellationToken cancellation)
     {
-        var layers = LayersToProbe(request, extractor.Network.Architecture);
+        var layers = LayersToProbe(request, extractor);
         var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
             _observer, _logger);
         var train = source.ExtractStages("train" + label, data.Train, layers, cancellation);

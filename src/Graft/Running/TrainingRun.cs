@@ -30,7 +30,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         if (request.FineTune is not null && request.Strategy == "auto")
             throw new GraftException("--strategy auto and --finetune exclude each other: auto decides whether to " +
                                      "fine-tune; give one of them");
-        if (request.FineTune is not null && request.Layer is not null && request.Layer != EmbeddedResNet18.TopLayer)
+        if (request.FineTune is not null && request.Layer is { } layer && layer != EmbeddedResNet18.TopLayer)
             throw new GraftException($"--layer {request.Layer} and --finetune exclude each other: fine-tuning " +
                                      "trains a head on layer4; leave --layer out");
         RejectUnsupportedBackboneUse(request);

@@ -8,7 +8,7 @@ namespace Graft.Backbones.Torch;
 /// </summary>
 public abstract class BackboneNetwork : IDisposable
 {
-    /// <summary>Wraps <paramref name="module"/>, which is built as <paramref name="architecture"/> says.</summary>
+    /// <summary>Wraps <paramref name="module"/>, built as <paramref name="architecture"/> says.</summary>
     protected BackboneNetwork(TorchVisionArchitecture architecture, nn.Module<Tensor, Tensor> module)
     {
         Architecture = architecture;
@@ -18,7 +18,7 @@ public abstract class BackboneNetwork : IDisposable
     /// <summary>What the network is: its name, layers and classifier.</summary>
     public TorchVisionArchitecture Architecture { get; }
 
-    /// <summary>The whole TorchSharp module, classifier included (its state_dict has torchvision's names).</summary>
+    /// <summary>The whole TorchSharp module, classifier included, with torchvision's state_dict names.</summary>
     public nn.Module<Tensor, Tensor> Module { get; }
 
     /// <summary>Where the weights came from and which tensors matched; null for a fresh network.</summary>
@@ -29,7 +29,8 @@ public abstract class BackboneNetwork : IDisposable
     /// one's features, [N, <see cref="TorchVisionArchitecture.FeatureDim"/>]; images are [N, 3, H, W].
     /// Gradients flow when the caller allows them.
     /// </summary>
-    public abstract Dictionary<string, Tensor> LayerFeatures(Tensor images, IReadOnlyCollection<string> layers);
+    public abstract Dictionary<string, Tensor> LayerFeatures(
+        Tensor images, IReadOnlyCollection<string> layers);
 
     /// <summary>Puts every module in evaluation mode (batch norms use their running statistics).</summary>
     public virtual void Eval() => Module.eval();

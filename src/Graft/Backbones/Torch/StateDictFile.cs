@@ -93,7 +93,9 @@ internal sealed class StateDictFile : IDisposable
         {
             if (entry.Key is not string name || entry.Value is null)
                 continue;
-            var key = name.StartsWith(WrapperPrefix, StringComparison.Ordinal) ? name[WrapperPrefix.Length..] : name;
+            var key = name.StartsWith(WrapperPrefix, StringComparison.Ordinal)
+                ? name[WrapperPrefix.Length..]
+                : name;
             long[]? shape = entry.Value switch
             {
                 Tensor tensor => tensor.shape,

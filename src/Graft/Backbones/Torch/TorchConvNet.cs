@@ -73,7 +73,8 @@ public sealed class TorchConvNet : BackboneNetwork
     }
 
     /// <inheritdoc />
-    public override Dictionary<string, Tensor> LayerFeatures(Tensor images, IReadOnlyCollection<string> layers)
+    public override Dictionary<string, Tensor> LayerFeatures(
+        Tensor images, IReadOnlyCollection<string> layers)
     {
         RequireImages(images);
         RequireLayers(layers);
@@ -108,15 +109,16 @@ public sealed class TorchConvNet : BackboneNetwork
     {
         if (!children.TryGetValue(name, out var sequence))
             throw new InvalidOperationException(
-                $"TorchVision's network has no submodule named {name}; it has {string.Join(", ", children.Keys)} " +
-                "(a TorchVision version Graft does not know)");
+                $"TorchVision's network has no submodule named {name}; it has " +
+                $"{string.Join(", ", children.Keys)} (a TorchVision version Graft does not know)");
         return sequence.named_children().Select(c => (nn.Module<Tensor, Tensor>)c.module).ToList();
     }
 
     // Matches the architecture's layers with the given prefix (pool1, pool2, ...; fc6, fc7) to the
     // steps that end them, in order.
     static void MapLayers(TorchVisionArchitecture architecture, string prefix,
-        IReadOnlyList<nn.Module<Tensor, Tensor>> steps, Func<nn.Module, bool> endsLayer, Dictionary<int, string> map)
+        IReadOnlyList<nn.Module<Tensor, Tensor>> steps, Func<nn.Module, bool> endsLayer,
+        Dictionary<int, string> map)
     {
         var names = architecture.Layers.Where(l => l.StartsWith(prefix, StringComparison.Ordinal)).ToList();
         var ends = Enumerable.Range(0, steps.Count).Where(i => endsLayer(steps[i])).ToList();

@@ -31,7 +31,8 @@ public sealed class TorchResNet : BackboneNetwork
     readonly Dictionary<string, nn.Module<Tensor, Tensor>> _children;
     int _trainableStages;
 
-    TorchResNet(TorchVisionArchitecture architecture, TorchSharp.Modules.ResNet network, IReadOnlyList<int> blocks)
+    TorchResNet(
+        TorchVisionArchitecture architecture, TorchSharp.Modules.ResNet network, IReadOnlyList<int> blocks)
         : base(architecture, network)
     {
         Network = network;
@@ -62,9 +63,10 @@ public sealed class TorchResNet : BackboneNetwork
 
     /// <summary>A randomly initialized basic-block network with the given blocks per stage.</summary>
     public static TorchResNet Create(IReadOnlyList<int> blocksPerStage, int numClasses = 1000) =>
-        Build(TorchVisionArchitecture.ResNet(blocksPerStage), blocksPerStage.ToArray(), false, 1, 64, numClasses);
+        Build(TorchVisionArchitecture.ResNet(blocksPerStage), blocksPerStage.ToArray(), bottleneck: false,
+            groups: 1, widthPerGroup: 64, numClasses);
 
-    /// <summary>Builds what <paramref name="architecture"/> describes (see <see cref="TorchVisionArchitecture.ResNet"/>).</summary>
+    /// <summary>Builds what <see cref="TorchVisionArchitecture.ResNet"/> described.</summary>
     internal static TorchResNet Build(TorchVisionArchitecture architecture, int[] blocks, bool bottleneck,
         int groups, int widthPerGroup, int numClasses = 1000)
     {
@@ -152,7 +154,10 @@ public sealed class TorchResNet : BackboneNetwork
         }
     }
 
-    /// <summary>Channels of the features a stage of a basic-block ResNet gives (four times as many with bottlenecks).</summary>
+    /// <summary>
+    /// Channels of the features a stage of a basic-block ResNet gives (bottleneck ones give four
+    /// times as many; see <see cref="TorchVisionArchitecture.FeatureDim"/>).
+    /// </summary>
     public static int Channels(string layer) => 64 << StageIndex(layer);
 
     /// <summary>
@@ -197,8 +202,8 @@ public sealed class TorchResNet : BackboneNetwork
     }
 
     /// <inheritdoc />
-    public override Dictionary<string, Tensor> LayerFeatures(Tensor images, IReadOnlyCollection<string> layers) =>
-        StageFeatures(images, layers);
+    public override Dictionary<string, Tensor> LayerFeatures(
+        Tensor images, IReadOnlyCollection<string> layers) => StageFeatures(images, layers);
 
     /// <inheritdoc />
     public override void Eval() => SetTraining(false);

@@ -40,7 +40,7 @@ public sealed class TorchVisionArchitecture
     /// <summary><c>resnet</c>, <c>vgg</c>, <c>alexnet</c> or <c>mobilenet_v2</c>.</summary>
     public string Family { get; }
 
-    /// <summary>The module a Graft head replaces (<c>fc</c>, <c>classifier.6</c>, <c>classifier.1</c>).</summary>
+    /// <summary>The module a Graft head replaces: <c>fc</c>, <c>classifier.6</c> or <c>classifier.1</c>.</summary>
     public string Classifier { get; }
 
     /// <summary>The layers that give features, shallow to deep.</summary>
@@ -59,7 +59,7 @@ public sealed class TorchVisionArchitecture
             ? dim
             : throw new GraftException($"layer '{layer}': {Name} has {string.Join(", ", Layers)}");
 
-    /// <summary>True when <paramref name="key"/> (a state_dict name) belongs to <see cref="Classifier"/>.</summary>
+    /// <summary>True when the state_dict name <paramref name="key"/> belongs to <see cref="Classifier"/>.</summary>
     public bool IsClassifier(string key) => key.StartsWith(Classifier + ".", StringComparison.Ordinal);
 
     /// <summary>
@@ -93,7 +93,10 @@ public sealed class TorchVisionArchitecture
         if (depth is not (11 or 13 or 16 or 19))
             throw new ArgumentOutOfRangeException(nameof(depth), depth, "VGG has 11, 13, 16 or 19 layers");
         (string, int)[] layers =
-            [("pool1", 64), ("pool2", 128), ("pool3", 256), ("pool4", 512), ("pool5", 512), ("fc6", 4096), ("fc7", 4096)];
+        [
+            ("pool1", 64), ("pool2", 128), ("pool3", 256), ("pool4", 512), ("pool5", 512),
+            ("fc6", 4096), ("fc7", 4096),
+        ];
         return new TorchVisionArchitecture(
             $"vgg{depth}{(batchNorm ? "_bn" : "")}", "vgg", "classifier.6", layers, "fc7", TorchConvNet.Build);
     }
@@ -131,7 +134,8 @@ public sealed class TorchVisionArchitecture
         var depth = blocks.Sum() * (bottleneck ? 3 : 2) + 2;
         var standard = bottleneck
             ? depth is 50 or 101 or 152 && blocks.SequenceEqual(BottleneckBlocks(depth))
-            : (depth is 18 && blocks.SequenceEqual([2, 2, 2, 2])) || (depth is 34 && blocks.SequenceEqual([3, 4, 6, 3]));
+            : (depth is 18 && blocks.SequenceEqual([2, 2, 2, 2]))
+              || (depth is 34 && blocks.SequenceEqual([3, 4, 6, 3]));
         if (!standard)
             return $"resnet[{string.Join(",", blocks)}]{(bottleneck ? "-bottleneck" : "")}";
         return (groups, widthPerGroup) switch

@@ -12,7 +12,9 @@ internal static class TorchVisionCheckpoint
     const string BatchCounter = ".num_batches_tracked";
 
     /// <summary>The network <paramref name="path"/> holds, with its weights, frozen and in eval mode.</summary>
-    /// <exception cref="GraftException">The file is unreadable, of an unknown architecture, or does not fit it.</exception>
+    /// <exception cref="GraftException">
+    /// The file is unreadable, of an architecture Graft does not know, or does not fit its architecture.
+    /// </exception>
     public static BackboneNetwork Load(string path)
     {
         using var file = StateDictFile.Open(path);
@@ -42,7 +44,8 @@ internal static class TorchVisionCheckpoint
     /// <exception cref="GraftException">None that Graft knows; the message names the keys.</exception>
     public static TorchVisionArchitecture Identify(IReadOnlyDictionary<string, long[]> shapes, string source)
     {
-        if (shapes.ContainsKey("conv1.weight") && shapes.Keys.Any(k => k.StartsWith("layer1.", StringComparison.Ordinal)))
+        if (shapes.ContainsKey("conv1.weight")
+            && shapes.Keys.Any(k => k.StartsWith("layer1.", StringComparison.Ordinal)))
             return IdentifyResNet(shapes, source);
         if (shapes.ContainsKey("features.1.conv.0.0.weight"))
             return TorchVisionArchitecture.MobileNetV2;
@@ -58,8 +61,9 @@ internal static class TorchVisionCheckpoint
                                    || k.StartsWith("Mixed_", StringComparison.Ordinal))
                 ? "a GoogLeNet or Inception v3, which Graft does not load yet"
                 : "not a torchvision architecture Graft knows";
+        var keys = shapes.Keys.Order(StringComparer.Ordinal).ToList();
         throw new GraftException(
-            $"{source}: {unsupported} (its keys: {Names(shapes.Keys.Order(StringComparer.Ordinal).ToList(), 8)}). " +
+            $"{source}: {unsupported} (its keys: {Names(keys, 8)}). " +
             "Graft reads torchvision state_dicts of resnet18/34/50/101/152, resnext, wide_resnet, " +
             "vgg11/13/16/19 with or without _bn, alexnet and mobilenet_v2 (see graft backbones)");
     }
@@ -126,7 +130,8 @@ internal static class TorchVisionCheckpoint
 
         // Checkpoints saved before PyTorch 0.4.1 have no batch-norm counters; like PyTorch, Graft
         // does without them (they only matter to training with momentum=None).
-        bool Tolerated(string key) => architecture.IsClassifier(key) || key.EndsWith(BatchCounter, StringComparison.Ordinal);
+        bool Tolerated(string key) =>
+            architecture.IsClassifier(key) || key.EndsWith(BatchCounter, StringComparison.Ordinal);
         var fatal = new List<string>();
         var fatalMissing = missing.Where(key => !Tolerated(key)).ToList();
         var fatalUnexpected = unexpected.Where(key => !architecture.IsClassifier(key)).ToList();
