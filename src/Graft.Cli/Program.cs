@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Graft.Cli.Commands;
+using Graft.Cli.Terminal;
 
 var root = new RootCommand("Graft: transfer learning for .NET. Reuse an ImageNet-pretrained network on your own image classes.")
 {
@@ -11,4 +12,7 @@ var root = new RootCommand("Graft: transfer learning for .NET. Reuse an ImageNet
     AdviseCommand.Create(),
     BackbonesCommand.Create(),
 };
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+if (args.Length == 0)
+    return parsed.Invoke();   // no command: help
+return parsed.Errors.Count > 0 ? ParseErrors.Report(parsed) : parsed.Invoke();

@@ -24,6 +24,21 @@ public class CliTests
     }
 
     [Fact]
+    public void AMalformedCommandLineSaysWhatIsWrongInPlainWordsWithoutTheWholeHelp()
+    {
+        using var folder = new TempFolder();
+        var outcome = Graft("train", folder.Path, "--out", folder.File("m"), "--epochs", "1.5", "--lr", "fast",
+            "--colour");
+
+        AssertUserError(outcome, "'1.5' for option '--epochs' as a whole number");
+        Assert.Contains("'fast' for option '--lr' as a number", outcome.Stderr);
+        Assert.Contains("'--colour'", outcome.Stderr);
+        Assert.Contains("graft train --help", outcome.Stderr);
+        Assert.DoesNotContain("System.", outcome.Stderr);
+        Assert.DoesNotContain("Options:", outcome.Stdout + outcome.Stderr);
+    }
+
+    [Fact]
     public void MissingDataFolderIsAUserError()
     {
         using var folder = new TempFolder();

@@ -64,6 +64,28 @@ public class TorchResNetTests
     }
 
     [SharedDataFact]
+    public void ChannelsLastAndThePrefixPathGiveThePlainForwardPassFeatures()
+    {
+        var inputs = RealImages();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var images = tensor(inputs.SelectMany(i => i).ToArray(), [inputs.Length, 3, 224, 224]);
+        using var tuned = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        tuned.UnfreezeLastStages(1);
+        tuned.UseChannelsLast();
+
+        var plain = Embedded.Value.Features(images).data<float>().ToArray();
+        var channelsLast = tuned.Features(images).data<float>().ToArray();
+        var fromPrefix = tuned.FeaturesFromPrefix(tuned.Prefix(images, 3), 3, "layer4").data<float>().ToArray();
+
+        Assert.InRange(MaxDifference(plain, channelsLast), 0f, 1e-4f);
+        Assert.Equal(channelsLast, fromPrefix);
+        var weights = tuned.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.False(weights["layer1.0.conv1.weight"].is_contiguous());
+        Assert.True(weights["layer4.0.conv1.weight"].is_contiguous());
+    }
+
+    [SharedDataFact]
     public void PooledLayer4MatchesOnnxRuntimeOnRealImages()
     {
         var inputs = RealImages();

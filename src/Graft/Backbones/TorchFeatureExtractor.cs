@@ -36,6 +36,10 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         _inputLength = backbone.Preprocessing.InputLength;
         _imageShape = [3, crop, crop];
         _network.Eval();
+        // Measured for ResNets only (see TorchResNet.UseChannelsLast); the other families keep
+        // TorchSharp's default layout.
+        if (ownsNetwork && network is TorchResNet resnet)
+            resnet.UseChannelsLast();
     }
 
     /// <summary>

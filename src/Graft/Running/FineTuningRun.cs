@@ -85,6 +85,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         using (head)
         {
             FineTuner.Unfreeze(network, fine);
+            network.UseChannelsLast();
             using var optimizer = FineTuner.CreateOptimizer(network, head, fine, headOptions.WeightDecay);
             if (checkpoint is not null)
                 using (var reader = new BinaryReader(new MemoryStream(checkpoint.OptimizerState)))
@@ -169,7 +170,8 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             Classes = data.ClassNames,
             Images = new ImageCounts(summary.Used, skipped.Count, summary.SkippedByKind),
             Train = Measure(train, data.ClassNames),
-            Val = Measure(val, data.ClassNames),
+            // Measured from the same weights when the best epoch was saved; a second pass would repeat it.
+            Val = best.Metadata.ValMetrics ?? Measure(val, data.ClassNames),
             Test = test is null ? null : Measure(test, data.ClassNames),
             Training = new TrainingSummary(backbone.Id, backbone.Layer, best.Metadata.Head.Kind,
                 final.Epoch, final.BestEpoch, $"fine-tuned {fine.Describe()}: {final.StopReason}"),

@@ -120,11 +120,12 @@ public sealed class FineTuner(ILogger? logger = null)
             throw new GraftException(
                 "fine-tuning keeps the epoch with the lowest val loss, but no val image could be used; add val images");
 
+        using var valPrefix = ValPrefix.Compute(network, data, options);
         var state = start;
         if (state is null)
         {
             // A checkpoint of the starting point lets a run interrupted in its first epoch skip the head phase.
-            state = MeasureStart(network, head, data, classes, options);
+            state = MeasureStart(network, head, data, classes, options, valPrefix);
             EpochCompleted?.Invoke(state, optimizer);
         }
         double[] rates = [options.LearningRate, options.LearningRate * options.BackboneLrFactor];
@@ -184,7 +185,7 @@ public sealed class FineTuner(ILogger? logger = null)
                 seen += count;
             }
 
-            var (valLoss, valAccuracy, probabilities) = MeasureVal(network, head, data, classes, options);
+            var (valLoss, valAccuracy, probabilities) = MeasureVal(network, head, data, classes, options, valPrefix);
             if (diverged || !double.IsFinite(valLoss))
             {
                 var reason = $"diverged at fine-tuning epoch {epoch} (the loss is no longer a finite number); " +
@@ -214,21 +215,22 @@ public sealed class FineTuner(ILogger? logger = null)
         return state with { StopReason = state.StopReason ?? "completed all epochs" };
     }
 
-    FineTuneState MeasureStart(
-        TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes, FineTuneOptions options)
+    FineTuneState MeasureStart(TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes,
+        FineTuneOptions options, ValPrefix? valPrefix)
     {
-        var (loss, accuracy, probabilities) = MeasureVal(network, head, data, classes, options);
+        var (loss, accuracy, probabilities) = MeasureVal(network, head, data, classes, options, valPrefix);
         var record = new EpochRecord(0, double.NaN, double.NaN, loss, accuracy, 0, true);
         Progress?.Report(record);
         BestEpochReached?.Invoke(0, probabilities);
         return new FineTuneState(0, 0, double.IsFinite(loss) ? loss : double.PositiveInfinity, [record]);
     }
 
-    (double Loss, double Accuracy, float[][] Probabilities) MeasureVal(
+    static (double Loss, double Accuracy, float[][] Probabilities) MeasureVal(
         TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes,
-        FineTuneOptions options)
+        FineTuneOptions options, ValPrefix? valPrefix)
     {
-        var probabilities = Classify(network, head, data.Val, data.Preprocessing, data.Layer, options.BatchSize);
+        var probabilities = valPrefix?.Classify(network, head, data.Layer)
+                            ?? Classify(network, head, data.Val, data.Preprocessing, data.Layer, options.BatchSize);
         var metrics = SplitMetrics.Compute(classes, data.ValLabels, probabilities);
         return (metrics.Loss, metrics.Accuracy, probabilities);
     }
@@ -257,5 +259,74 @@ public sealed class FineTuner(ILogger? logger = null)
                 features.Add(flat.AsSpan(k * dim, dim).ToArray());
         }
         return Probabilities.Of(head, features.ToArray());
+    }
+
+    /// <summary>
+    /// The val images' activations before the first stage that learns, computed once: the frozen
+    /// stem and stages never change, so each epoch's val pass needs only the stages after them.
+    /// </summary>
+    sealed class ValPrefix : IDisposable
+    {
+        /// <summary>Activations past which a val set is measured from the images each time.</summary>
+        const long MaxBytes = 1L << 30;
+
+        readonly List<Tensor> _batches;
+        readonly int _firstStage;
+
+        ValPrefix(List<Tensor> batches, int firstStage)
+        {
+            _batches = batches;
+            _firstStage = firstStage;
+        }
+
+        /// <summary>Null when the stem learns too, or the activations would take more than 1 GiB.</summary>
+        public static ValPrefix? Compute(TorchResNet network, FineTuneData data, FineTuneOptions options)
+        {
+            if (options.Stem || data.Val.Count == 0)
+                return null;
+            network.SetTraining(false);
+            var firstStage = TorchResNet.StageNames.Count - network.TrainableStages;
+            var crop = data.Preprocessing.Resize.Crop;
+            var inputLength = data.Preprocessing.InputLength;
+            var batches = new List<Tensor>();
+            for (var first = 0; first < data.Val.Count; first += options.BatchSize)
+            {
+                var count = Math.Min(options.BatchSize, data.Val.Count - first);
+                using var noGrad = no_grad();
+                using var scope = NewDisposeScope();
+                var input = new float[count * inputLength];
+                for (var k = 0; k < count; k++)
+                    data.Preprocessing.ToTensor(data.Val[first + k], input.AsSpan(k * inputLength, inputLength));
+                var prefix = network.Prefix(tensor(input, [count, 3, crop, crop]), firstStage);
+                batches.Add(scope.MoveToOuter(prefix));
+                if (first == 0 && prefix.NumberOfElements * 4L * data.Val.Count / count > MaxBytes)
+                {
+                    batches.ForEach(b => b.Dispose());
+                    return null;
+                }
+            }
+            return new ValPrefix(batches, firstStage);
+        }
+
+        /// <summary>Class probabilities of the val images, in eval mode, as <see cref="FineTuner.Classify"/> gives.</summary>
+        public float[][] Classify(TorchResNet network, Classifier head, string layer)
+        {
+            network.SetTraining(false);
+            head.eval();
+            var features = new List<float[]>();
+            foreach (var batch in _batches)
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var flat = network.FeaturesFromPrefix(batch, _firstStage, layer).contiguous().data<float>().ToArray();
+                var count = (int)batch.shape[0];
+                var dim = flat.Length / count;
+                for (var k = 0; k < count; k++)
+                    features.Add(flat.AsSpan(k * dim, dim).ToArray());
+            }
+            return Probabilities.Of(head, features.ToArray());
+        }
+
+        public void Dispose() => _batches.ForEach(b => b.Dispose());
     }
 }

@@ -58,6 +58,9 @@ public sealed class TorchResNet : BackboneNetwork
     /// <summary>Number of blocks in each of the four stages.</summary>
     public IReadOnlyList<int> BlocksPerStage { get; }
 
+    /// <summary>Whether convolution weights and inputs are laid out channels-last (see <see cref="UseChannelsLast"/>).</summary>
+    public bool ChannelsLast { get; private set; }
+
     /// <summary>How many of the last stages have trainable parameters (0: all frozen).</summary>
     public int TrainableStages => _trainableStages;
 
@@ -166,16 +169,47 @@ public sealed class TorchResNet : BackboneNetwork
     /// </summary>
     public Tensor Features(Tensor input, string layer = EmbeddedResNet18.TopLayer)
     {
-        var last = StageIndex(layer);
         RequireImages(input);
-
         using var scope = NewDisposeScope();
-        var x = input;
+        var x = RunStages(RunStem(input), 0, StageIndex(layer));
+        return scope.MoveToOuter(x.mean([2, 3]));
+    }
+
+    /// <summary>
+    /// The activations after the stem and the stages before <paramref name="firstStage"/> (0: after
+    /// the stem alone). Whatever the network learns in those stages' successors, these stay the same
+    /// for a given image while they are frozen, so they can be computed once and reused.
+    /// </summary>
+    public Tensor Prefix(Tensor input, int firstStage)
+    {
+        RequireImages(input);
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(RunStages(RunStem(input), 0, firstStage - 1));
+    }
+
+    /// <summary>
+    /// Goes on from <see cref="Prefix"/>'s output: runs stages <paramref name="firstStage"/> up to
+    /// <paramref name="layer"/> and pools, exactly as <see cref="Features"/> would from the image.
+    /// </summary>
+    public Tensor FeaturesFromPrefix(Tensor prefix, int firstStage, string layer)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(RunStages(prefix, firstStage, StageIndex(layer)).mean([2, 3]));
+    }
+
+    Tensor RunStem(Tensor input)
+    {
+        var x = ChannelsLast ? ToChannelsLast(input) : input;
         foreach (var name in StemNames)
             x = _children[name].call(x);
-        for (var stage = 0; stage <= last; stage++)
+        return x;
+    }
+
+    Tensor RunStages(Tensor x, int first, int last)
+    {
+        for (var stage = first; stage <= last; stage++)
             x = _children[StageNames[stage]].call(x);
-        return scope.MoveToOuter(x.mean([2, 3]));
+        return x;
     }
 
     /// <summary>
@@ -189,9 +223,7 @@ public sealed class TorchResNet : BackboneNetwork
 
         using var scope = NewDisposeScope();
         var pooled = new Dictionary<string, Tensor>();
-        var x = input;
-        foreach (var name in StemNames)
-            x = _children[name].call(x);
+        var x = RunStem(input);
         for (var stage = 0; stage <= last; stage++)
         {
             x = _children[StageNames[stage]].call(x);
@@ -210,6 +242,32 @@ public sealed class TorchResNet : BackboneNetwork
 
     /// <summary>The classifier's output, [N, classes].</summary>
     public Tensor Logits(Tensor input) => Network.call(input);
+
+    /// <summary>
+    /// Stores the frozen convolution weights channels-last (NHWC in memory, NCHW in shape) and
+    /// feeds inputs the same way, so oneDNN convolves without converting activations before and
+    /// after each layer. Values, names and shapes are unchanged. Trainable weights keep their
+    /// layout (an optimizer's saved state must be contiguous), so call it after unfreezing and
+    /// before making an optimizer.
+    /// </summary>
+    public void UseChannelsLast()
+    {
+        if (ChannelsLast)
+            return;
+        using var noGrad = no_grad();
+        foreach (var conv in Network.modules().OfType<TorchSharp.Modules.Conv2d>())
+        {
+            var weight = conv.weight!;
+            if (weight.requires_grad)
+                continue;
+            conv.weight = new TorchSharp.Modules.Parameter(ToChannelsLast(weight.detach()), weight.requires_grad);
+            weight.Dispose();
+        }
+        ChannelsLast = true;
+    }
+
+    /// <summary>The same [N, C, H, W] values stored with the channels innermost.</summary>
+    public static Tensor ToChannelsLast(Tensor input) => input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>Makes every parameter untrainable.</summary>
     public void Freeze() => UnfreezeLastStages(0);
