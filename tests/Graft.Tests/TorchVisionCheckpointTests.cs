@@ -16,6 +16,8 @@ namespace Graft.Tests;
 /// </summary>
 public class TorchVisionCheckpointTests
 {
+    // float32 results of the same network agree to about 1e-4 of their size: Graft runs ResNets
+    // with channels-last convolutions, which sum in another order than the model's own pass.
     const float Tolerance = 1e-4f;
 
     // Batch norms start as identities; random statistics and affine terms make every tensor count.
@@ -85,7 +87,8 @@ public class TorchVisionCheckpointTests
     {
         Assert.Equal(expected.Length, actual.Length);
         var worst = expected.Zip(actual).Max(pair => Math.Abs(pair.First - pair.Second));
-        Assert.InRange(worst, 0f, Tolerance);
+        var scale = Math.Max(1f, expected.Max(Math.Abs));
+        Assert.True(worst <= Tolerance * scale, $"features differ by up to {worst} (largest {scale})");
         Assert.True(expected.Any(v => Math.Abs(v) > 1e-3f), "the features should not all be zero");
     }
 
