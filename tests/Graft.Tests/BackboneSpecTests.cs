@@ -157,7 +157,7 @@ public class BackboneSpecTests
     }
 
     [Fact]
-    public void ABottleneckResNetIsRefusedAsNotSupportedYet()
+    public void AResNetWithoutAllItsStagesIsNamed()
     {
         using var folder = new TempFolder();
         var path = folder.File("resnet50-like.pth");
@@ -176,7 +176,7 @@ public class BackboneSpecTests
         var error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(path, "layer4"));
 
         Assert.Contains(path, error.Message);
-        Assert.Contains("not support yet", error.Message);
+        Assert.Contains("without all of layer1, layer2, layer3, layer4", error.Message);
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public static class AdviseCommand
     {
         var data = ProbeOptions.Data();
         var seed = ProbeOptions.Seed();
+        var backbone = ProbeOptions.Backbone();
         var valFraction = ProbeOptions.ValFraction();
         var cache = CommonOptions.Cache();
         var noCache = CommonOptions.NoCache();
@@ -25,7 +26,7 @@ public static class AdviseCommand
         var command = new Command("advise",
             "Measure images per class and pretrained against random features per layer; recommend a strategy")
         {
-            data, seed, valFraction, cache, noCache, quiet, verbose,
+            data, backbone, seed, valFraction, cache, noCache, quiet, verbose,
         };
         command.SetAction(parsed =>
         {
@@ -36,7 +37,7 @@ public static class AdviseCommand
                 {
                     DataDir = parsed.GetValue(data)!, Seed = parsed.GetValue(seed),
                     ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
-                    NoCache = parsed.GetValue(noCache),
+                    NoCache = parsed.GetValue(noCache), Backbone = parsed.GetValue(backbone)!,
                 };
                 var clock = Stopwatch.StartNew();
                 var logger = new ConsoleLogger(mode);

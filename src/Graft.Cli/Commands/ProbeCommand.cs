@@ -14,6 +14,7 @@ public static class ProbeCommand
         var data = ProbeOptions.Data();
         var layers = ProbeOptions.Layers();
         var seed = ProbeOptions.Seed();
+        var backbone = ProbeOptions.Backbone();
         var valFraction = ProbeOptions.ValFraction();
         var cache = CommonOptions.Cache();
         var noCache = CommonOptions.NoCache();
@@ -23,7 +24,7 @@ public static class ProbeCommand
         var command = new Command("probe",
             "Train a linear head on each layer's frozen features and compare them on val")
         {
-            data, layers, seed, valFraction, cache, noCache, quiet, verbose,
+            data, layers, backbone, seed, valFraction, cache, noCache, quiet, verbose,
         };
         command.SetAction(parsed =>
         {
@@ -35,6 +36,7 @@ public static class ProbeCommand
                     DataDir = parsed.GetValue(data)!, Layers = ProbeOptions.ParseLayers(parsed.GetValue(layers)),
                     Seed = parsed.GetValue(seed), ValFraction = parsed.GetValue(valFraction),
                     CacheDir = parsed.GetValue(cache), NoCache = parsed.GetValue(noCache),
+                    Backbone = parsed.GetValue(backbone)!,
                 };
                 var clock = Stopwatch.StartNew();
                 var logger = new ConsoleLogger(mode);

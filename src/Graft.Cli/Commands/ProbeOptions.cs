@@ -6,8 +6,6 @@ namespace Graft.Cli.Commands;
 /// <summary>Options of <c>graft probe</c> and <c>graft advise</c>.</summary>
 public static class ProbeOptions
 {
-    static readonly string[] Stages = ["layer1", "layer2", "layer3", "layer4"];
-
     /// <summary>The DATA argument.</summary>
     public static Argument<string> Data() => new("DATA")
     {
@@ -17,8 +15,17 @@ public static class ProbeOptions
     /// <summary>--layers.</summary>
     public static Option<string?> Layers() => new("--layers")
     {
-        Description = $"Stages to probe, comma-separated (default {string.Join(",", ProbeRequest.DefaultLayers)})",
+        Description = "Layers to probe, comma-separated (default: the backbone's last three, " +
+                      "layer2,layer3,layer4 for a ResNet; see graft backbones)",
         HelpName = "LIST",
+    };
+
+    /// <summary>--backbone.</summary>
+    public static Option<string> Backbone() => new("--backbone")
+    {
+        Description = "resnet18 (embedded) or a torchvision checkpoint: a .pth path, or a file name or " +
+                      "architecture name found in $TORCH_HOME/hub/checkpoints (see graft backbones)",
+        DefaultValueFactory = _ => "resnet18", HelpName = "SPEC",
     };
 
     /// <summary>--seed.</summary>
@@ -34,17 +41,12 @@ public static class ProbeOptions
         DefaultValueFactory = _ => 0.2,
     };
 
-    /// <summary>Reads a --layers list, in network order.</summary>
-    public static IReadOnlyList<string> ParseLayers(string? text)
+    /// <summary>Reads a --layers list; null when it is empty (the backbone's default layers).</summary>
+    public static IReadOnlyList<string>? ParseLayers(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
-            return ProbeRequest.DefaultLayers;
+            return null;
         var layers = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var unknown = layers.Where(layer => !Stages.Contains(layer)).ToList();
-        if (layers.Length == 0 || unknown.Count > 0)
-            throw new GraftException(
-                $"--layers '{text}': {(unknown.Count > 0 ? $"unknown {string.Join(", ", unknown)}; " : "")}" +
-                $"use some of {string.Join(",", Stages)}");
-        return Stages.Where(layers.Contains).ToList();
+        return layers.Length == 0 ? null : layers.Distinct().ToList();
     }
 }

@@ -32,12 +32,14 @@ public static class TrainCommand
         var dropout = new Option<double>("--dropout") { Description = "mlp dropout", DefaultValueFactory = _ => 0.5 };
         var layer = new Option<string?>("--layer")
         {
-            Description = "Backbone stage the features come from: layer2, layer3 or layer4 (default layer4)",
+            Description = "Backbone layer the features come from: layer1-layer4 for ResNets (default " +
+                          "layer4), pool1-pool5, fc6 or fc7 for VGG and AlexNet (default fc7); see graft backbones",
         };
         var backbone = new Option<string>("--backbone")
         {
-            Description = "resnet18 (embedded), a torchvision ResNet-18/34 state_dict .pth, the file name of " +
-                          "one in $TORCH_HOME/hub/checkpoints, or an ONNX image model (see graft backbones)",
+            Description = "resnet18 (embedded), a torchvision state_dict .pth (ResNet, VGG, AlexNet, " +
+                          "MobileNetV2) as a path, a file name or an architecture name found in " +
+                          "$TORCH_HOME/hub/checkpoints, or an ONNX image model (see graft backbones)",
             DefaultValueFactory = _ => "resnet18", HelpName = "SPEC",
         };
         var onnxOutput = new Option<string?>("--output")
@@ -90,7 +92,7 @@ public static class TrainCommand
                     NoCache = parsed.GetValue(noCache), Backbone = parsed.GetValue(backbone)!,
                     Onnx = new ImageModelOptions(parsed.GetValue(onnxOutput), ParseRgb("--mean", parsed.GetValue(mean)),
                         ParseRgb("--std", parsed.GetValue(std)), parsed.GetValue(size)),
-                    Layer = parsed.GetValue(layer) ?? "layer4", Strategy = parsed.GetValue(strategy)!,
+                    Layer = parsed.GetValue(layer), Strategy = parsed.GetValue(strategy)!,
                     FineTune = fineTune.Read(parsed, options, parsed.GetValue(batch), parsed.GetValue(schedule),
                         parsed.GetValue(patience)),
                     Resume = fineTune.Resume(parsed),

@@ -1,5 +1,6 @@
 using Graft.Backbones.Torch;
 using Graft.Models;
+using Microsoft.Extensions.Logging;
 
 namespace Graft.Backbones;
 
@@ -50,30 +51,44 @@ public static class BackboneCatalog
     }
 
     /// <summary>
-    /// Opens what a <c>--backbone</c> value names, at <paramref name="layer"/>: <c>resnet18</c>
-    /// (the embedded one); a torchvision ResNet checkpoint given as a path or as a file name in
-    /// <paramref name="checkpointsDir"/> (default: PyTorch's hub folder); or an ONNX image model,
+    /// Opens what a <c>--backbone</c> value names, at <paramref name="layer"/> (null: the
+    /// backbone's default layer): <c>resnet18</c> (the embedded one); a torchvision checkpoint
+    /// given as a path, as a file name in <paramref name="checkpointsDir"/> (default: PyTorch's hub
+    /// folder), or as an architecture name whose published file is there; or an ONNX image model,
     /// used as <paramref name="onnx"/> says.
     /// </summary>
     /// <exception cref="GraftException">The value names nothing Graft can open.</exception>
-    public static IFeatureExtractor OpenSpec(
-        string spec, string layer, string? checkpointsDir = null, ImageModelOptions? onnx = null)
+    public static IFeatureExtractor OpenSpec(string spec, string? layer, string? checkpointsDir = null,
+        ImageModelOptions? onnx = null, ILogger? logger = null)
     {
         if (spec == EmbeddedResNet18.Id)
-            return OpenEmbedded(layer);
+            return OpenEmbedded(layer ?? EmbeddedResNet18.TopLayer);
         if (IsOnnx(spec))
         {
-            if (layer != EmbeddedResNet18.TopLayer)
+            if (layer is not null && layer != EmbeddedResNet18.TopLayer)
                 throw new GraftException(
-                    $"--layer {layer} picks a ResNet stage; for the ONNX model {spec} name an output with --output");
+                    $"--layer {layer} picks a layer of a torchvision backbone; for the ONNX model {spec} " +
+                    "name an output with --output");
             return OnnxImageBackbone.Open(OnnxImageBackbone.Describe(spec, onnx ?? new ImageModelOptions()));
         }
-        if (!TorchResNet.StageNames.Contains(layer))
-            throw new GraftException(
-                $"--layer '{layer}': use one of {string.Join(", ", TorchResNet.StageNames)}");
+        return TorchVisionBackbone.Open(TorchVisionBackbone.Locate(spec, checkpointsDir), layer, logger);
+    }
 
-        var path = TorchVisionBackbone.Locate(spec, checkpointsDir);
-        return TorchVisionBackbone.Open(TorchVisionBackbone.Describe(path, layer));
+    /// <summary>
+    /// Opens what a <c>--backbone</c> value names as a TorchSharp network, which gives any of its
+    /// layers from one pass (what <c>graft probe</c> and <c>graft advise</c> need).
+    /// </summary>
+    /// <exception cref="GraftException">The value names an ONNX model, or nothing Graft can open.</exception>
+    public static TorchFeatureExtractor OpenTorch(
+        string spec, string? checkpointsDir = null, ILogger? logger = null)
+    {
+        if (spec == EmbeddedResNet18.Id)
+            return TorchFeatureExtractor.OpenEmbeddedResNet18();
+        if (IsOnnx(spec))
+            throw new GraftException(
+                $"--backbone {spec}: an ONNX model gives one output, so it has no layers to compare; give " +
+                "resnet18 or a torchvision checkpoint");
+        return TorchVisionBackbone.Open(TorchVisionBackbone.Locate(spec, checkpointsDir), null, logger);
     }
 
     static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);

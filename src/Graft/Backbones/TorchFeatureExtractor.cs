@@ -4,13 +4,13 @@ using static TorchSharp.torch;
 namespace Graft.Backbones;
 
 /// <summary>
-/// Computes pooled features of one ResNet stage with TorchSharp, in evaluation mode and without
-/// gradients. Unlike <see cref="OnnxFeatureExtractor"/> it can stop at layer2 or layer3, and the
-/// same network can later be fine-tuned.
+/// Computes the features of one layer of a torchvision network with TorchSharp, in evaluation mode
+/// and without gradients. Unlike <see cref="OnnxFeatureExtractor"/> it can stop at an earlier layer
+/// (a ResNet's layer2 or layer3, a VGG's pool5), and gives several layers from one pass.
 /// </summary>
 public sealed class TorchFeatureExtractor : IFeatureExtractor
 {
-    readonly TorchResNet _network;
+    readonly BackboneNetwork _network;
     readonly bool _ownsNetwork;
     readonly string _layer;
     readonly int _inputLength;
@@ -18,11 +18,11 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
 
     /// <summary>Extracts <paramref name="backbone"/>'s layer from <paramref name="network"/>.</summary>
     /// <param name="network">The network; it is switched to evaluation mode.</param>
-    /// <param name="backbone">Its description; <see cref="BackboneInfo.Layer"/> picks the stage.</param>
+    /// <param name="backbone">Its description; <see cref="BackboneInfo.Layer"/> picks the layer.</param>
     /// <param name="ownsNetwork">True to dispose the network with this extractor.</param>
-    public TorchFeatureExtractor(TorchResNet network, BackboneInfo backbone, bool ownsNetwork = true)
+    public TorchFeatureExtractor(BackboneNetwork network, BackboneInfo backbone, bool ownsNetwork = true)
     {
-        var channels = TorchResNet.Channels(backbone.Layer);
+        var channels = network.Architecture.FeatureDim(backbone.Layer);
         if (channels != backbone.FeatureDim)
             throw new ArgumentException(
                 $"{backbone.Layer} gives {channels} features, but the backbone says {backbone.FeatureDim}",
@@ -35,9 +35,11 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         var crop = backbone.Preprocessing.Resize.Crop;
         _inputLength = backbone.Preprocessing.InputLength;
         _imageShape = [3, crop, crop];
-        _network.SetTraining(false);
-        if (ownsNetwork)
-            _network.UseChannelsLast();
+        _network.Eval();
+        // Measured for ResNets only (see TorchResNet.UseChannelsLast); the other families keep
+        // TorchSharp's default layout.
+        if (ownsNetwork && network is TorchResNet resnet)
+            resnet.UseChannelsLast();
     }
 
     /// <summary>
@@ -51,31 +53,30 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         return new TorchFeatureExtractor(TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath), backbone);
     }
 
-    /// <summary>The id of the embedded ResNet-18's architecture with random weights.</summary>
-    public const string RandomResNet18Id = "resnet18-random";
-
     /// <summary>
-    /// The embedded ResNet-18's architecture and preprocessing with randomly initialized weights
-    /// (seeded, so its features can be cached): the baseline that shows what pretraining adds.
+    /// <paramref name="architecture"/> with randomly initialized weights (seeded, so its features
+    /// can be cached) and <paramref name="pretrained"/>'s layer and preprocessing: the baseline that
+    /// shows what pretraining adds. Its id is the pretrained one's with <c>-random</c> appended.
     /// </summary>
-    public static TorchFeatureExtractor OpenRandomResNet18(int seed, string layer = EmbeddedResNet18.TopLayer)
+    public static TorchFeatureExtractor OpenRandom(
+        TorchVisionArchitecture architecture, BackboneInfo pretrained, int seed)
     {
         // The initializer's draws depend on TorchSharp's version, so the cache key follows it too.
         var torchSharp = typeof(TorchSharp.torch).Assembly.GetName().Version;
-        var backbone = EmbeddedResNet18.Info with
+        var backbone = pretrained with
         {
-            Id = RandomResNet18Id, Layer = layer, FeatureDim = TorchResNet.Channels(layer),
+            Id = pretrained.Id + "-random", Source = null,
             WeightsFingerprint = $"random-init:seed={seed}:torchsharp={torchSharp}",
         };
         TorchSharp.torch.random.manual_seed(seed);
-        return new TorchFeatureExtractor(TorchResNet.Create(TorchResNet.EmbeddedResNet18Blocks), backbone);
+        return new TorchFeatureExtractor(architecture.Create(), backbone);
     }
 
     /// <inheritdoc />
     public BackboneInfo Backbone { get; }
 
     /// <summary>The network features come from.</summary>
-    public TorchResNet Network => _network;
+    public BackboneNetwork Network => _network;
 
     /// <inheritdoc />
     public float[] Extract(float[] input) => ExtractBatch([input])[0];
@@ -85,8 +86,8 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         inputs.Count == 0 ? [] : ExtractStages(inputs, [_layer])[_layer];
 
     /// <summary>
-    /// Computes the pooled features of each of <paramref name="layers"/> for several input
-    /// tensors in one forward pass: layer name to one vector per input.
+    /// Computes the features of each of <paramref name="layers"/> for several input tensors in
+    /// one forward pass: layer name to one vector per input.
     /// </summary>
     public Dictionary<string, float[][]> ExtractStages(
         IReadOnlyList<float[]> inputs, IReadOnlyCollection<string> layers)
@@ -107,7 +108,7 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor
         using var noGrad = no_grad();
         var images = tensor(batch, [inputs.Count, .. _imageShape]);
         var stages = new Dictionary<string, float[][]>();
-        foreach (var (layer, pooled) in _network.StageFeatures(images, layers))
+        foreach (var (layer, pooled) in _network.LayerFeatures(images, layers))
         {
             var features = pooled.contiguous().data<float>().ToArray();
             var dim = features.Length / inputs.Count;

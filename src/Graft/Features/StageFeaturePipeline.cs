@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Graft.Backbones;
-using Graft.Backbones.Torch;
 using Graft.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,10 +7,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Graft.Features;
 
 /// <summary>
-/// Features of several ResNet stages from one forward pass per batch of images. TorchSharp is the
-/// slow part (about 20 images a second on two cores), so every stage's pooled features are stored
-/// in the cache whenever an image goes through the network: asking for another layer later, or
-/// training on one the probe measured, costs no second pass.
+/// Features of several layers of a torchvision network (a ResNet's stages, a VGG's pooling stages
+/// and fc6/fc7) from one forward pass per batch of images. TorchSharp is the slow part (about 20
+/// ResNet-18 images a second on two cores), so every layer's features are stored in the cache
+/// whenever an image goes through the network: asking for another layer later, or training on one
+/// the probe measured, costs no second pass.
 /// </summary>
 public sealed class StageFeaturePipeline(
     TorchFeatureExtractor extractor, FeatureCache? cache, ILogger? logger = null)
@@ -19,9 +19,9 @@ public sealed class StageFeaturePipeline(
     const int BatchSize = 16;
     readonly ILogger _logger = logger ?? NullLogger.Instance;
 
-    /// <summary>The description of <paramref name="backbone"/>'s network at another stage.</summary>
-    public static BackboneInfo AtLayer(BackboneInfo backbone, string layer) =>
-        backbone with { Layer = layer, FeatureDim = TorchResNet.Channels(layer) };
+    /// <summary>The description of the extractor's backbone at another layer.</summary>
+    public BackboneInfo AtLayer(string layer) =>
+        extractor.Backbone with { Layer = layer, FeatureDim = extractor.Network.Architecture.FeatureDim(layer) };
 
     /// <summary>Extracts the features of <paramref name="images"/> at each of <paramref name="layers"/>.</summary>
     /// <returns>One feature set per layer, all with the same images in the same order.</returns>
@@ -31,12 +31,12 @@ public sealed class StageFeaturePipeline(
     {
         if (layers.Count == 0)
             throw new ArgumentException("ask for at least one layer", nameof(layers));
-        var stages = TorchResNet.StageNames.ToDictionary(
-            stage => stage, stage => AtLayer(extractor.Backbone, stage));
+        var architecture = extractor.Network.Architecture;
+        var stages = architecture.Layers.ToDictionary(stage => stage, AtLayer);
         foreach (var layer in layers)
             if (!stages.ContainsKey(layer))
-                throw new GraftException(
-                    $"layer '{layer}' is not a ResNet stage (use {string.Join(", ", TorchResNet.StageNames)})");
+                throw new GraftException($"layer '{layer}' is not a layer of {architecture.Name} " +
+                                         $"(use {string.Join(", ", architecture.Layers)})");
         var keys = stages.ToDictionary(pair => pair.Key, pair => pair.Value.CacheKey());
 
         var results = layers.Distinct().ToDictionary(layer => layer, _ => new float[]?[images.Count]);

@@ -9,32 +9,50 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Graft.Running;
 
 /// <summary>
-/// A linear probe per stage: the default linear head trained on each stage's frozen, pooled
-/// features and measured on the val images. It shows which layer's features separate the
-/// classes best. All stages come from one TorchSharp pass per image and are cached.
+/// A linear probe per layer: the default linear head trained on each layer's frozen features and
+/// measured on the val images. It shows which layer's features separate the classes best. All
+/// layers come from one TorchSharp pass per image and are cached.
 /// </summary>
 public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = null)
 {
     readonly ILogger _logger = logger ?? NullLogger.Instance;
     readonly IRunObserver _observer = observer ?? Observed.None;
 
-    /// <summary>Probes the embedded ResNet-18's pretrained stages on <paramref name="request"/>'s data.</summary>
+    /// <summary>Probes the layers of <paramref name="request"/>'s backbone on its data.</summary>
     public ProbeResult Run(ProbeRequest request, CancellationToken cancellation = default)
     {
         var data = Load(request, _logger);
-        using var extractor = TorchFeatureExtractor.OpenEmbeddedResNet18();
+        using var extractor = BackboneCatalog.OpenTorch(request.Backbone, request.CheckpointsDir, _logger);
         return Probe(data, extractor, request, "", cancellation);
     }
 
     /// <summary>Reads the data folder and logs what the user should know about it.</summary>
     internal static ImageFolderDataset Load(ProbeRequest request, ILogger logger)
     {
-        if (request.Layers.Count == 0)
-            throw new GraftException("--layers: give at least one of layer1, layer2, layer3, layer4");
+        if (request.Layers is { Count: 0 })
+            throw new GraftException("--layers: give at least one layer (see graft backbones)");
         var data = ImageFolderDataset.Load(request.DataDir, request.ValFraction, request.Seed);
         foreach (var warning in data.Warnings)
             logger.LogWarning("{Warning}", warning);
         return data;
+    }
+
+    /// <summary>
+    /// The layers <paramref name="request"/> asks for, in the network's order; by default the
+    /// architecture's last three.
+    /// </summary>
+    /// <exception cref="GraftException">A layer the network does not have.</exception>
+    internal static IReadOnlyList<string> LayersToProbe(ProbeRequest request, TorchFeatureExtractor extractor)
+    {
+        var architecture = extractor.Network.Architecture;
+        if (request.Layers is null)
+            return architecture.ProbeLayers;
+        var unknown = request.Layers.Where(layer => !architecture.Layers.Contains(layer)).ToList();
+        if (unknown.Count > 0)
+            throw new GraftException(
+                $"--layers '{string.Join(",", request.Layers)}': unknown {string.Join(", ", unknown)}; " +
+                $"{extractor.Backbone.Id} has {string.Join(",", architecture.Layers)}");
+        return architecture.Layers.Where(request.Layers.Contains).ToList();
     }
 
     /// <summary>Probes <paramref name="extractor"/>'s network on data already read.</summary>
@@ -43,13 +61,14 @@ public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = nu
         ImageFolderDataset data, TorchFeatureExtractor extractor, ProbeRequest request, string label,
         CancellationToken cancellation)
     {
+        var layers = LayersToProbe(request, extractor);
         var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
             _observer, _logger);
-        var train = source.ExtractStages("train" + label, data.Train, request.Layers, cancellation);
-        var val = source.ExtractStages("val" + label, data.Val, request.Layers, cancellation);
+        var train = source.ExtractStages("train" + label, data.Train, layers, cancellation);
+        var val = source.ExtractStages("val" + label, data.Val, layers, cancellation);
 
         var probes = new List<LayerProbe>();
-        foreach (var layer in request.Layers)
+        foreach (var layer in layers)
         {
             cancellation.ThrowIfCancellationRequested();
             var options = TrainOptions.For("linear") with { Seed = request.Seed };
@@ -64,7 +83,7 @@ public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = nu
                 extractor.Backbone.Id, layer, valMetrics.Accuracy, valMetrics.Loss);
         }
 
-        var first = request.Layers[0];
+        var first = layers[0];
         var sets = new[] { train[first], val[first] };
         var skipped = sets.SelectMany(s => s.Skipped).ToList();
         var summary = new RunSummary(sets.Sum(s => s.Count), skipped,

@@ -28,8 +28,9 @@ public sealed record TrainRequest
     public bool NoCache { get; init; }
 
     /// <summary>
-    /// What <c>--backbone</c> names: <c>resnet18</c> (embedded), a torchvision ResNet checkpoint
-    /// as a path or as a file name in <see cref="CheckpointsDir"/>, or an ONNX image model's path.
+    /// What <c>--backbone</c> names: <c>resnet18</c> (embedded), a torchvision checkpoint as a path,
+    /// as a file name in <see cref="CheckpointsDir"/> or as an architecture name whose published
+    /// file is there, or an ONNX image model's path.
     /// </summary>
     public string Backbone { get; init; } = "resnet18";
 
@@ -39,8 +40,11 @@ public sealed record TrainRequest
     /// <summary>Where bare checkpoint names are looked up (null: PyTorch's hub folder).</summary>
     public string? CheckpointsDir { get; init; }
 
-    /// <summary>The backbone stage whose pooled features the head sees (layer1 to layer4).</summary>
-    public string Layer { get; init; } = "layer4";
+    /// <summary>
+    /// The backbone layer whose features the head sees (a ResNet's layer1 to layer4, a VGG's
+    /// pool1 to pool5, fc6 or fc7); null: the backbone's default (layer4, fc7, ...).
+    /// </summary>
+    public string? Layer { get; init; }
 
     /// <summary>
     /// <c>frozen</c>: a head on <see cref="Layer"/> as asked; <c>auto</c>: follow

@@ -30,7 +30,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         if (request.FineTune is not null && request.Strategy == "auto")
             throw new GraftException("--strategy auto and --finetune exclude each other: auto decides whether to " +
                                      "fine-tune; give one of them");
-        if (request.FineTune is not null && request.Layer != EmbeddedResNet18.TopLayer)
+        if (request.FineTune is not null && request.Layer is { } layer && layer != EmbeddedResNet18.TopLayer)
             throw new GraftException($"--layer {request.Layer} and --finetune exclude each other: fine-tuning " +
                                      "trains a head on layer4; leave --layer out");
         RejectUnsupportedBackboneUse(request);
@@ -55,7 +55,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             _logger.LogDebug("Ignored {Entry}", entry);
 
         using var extractor = BackboneCatalog.OpenSpec(
-            request.Backbone, request.Layer, request.CheckpointsDir, request.Onnx);
+            request.Backbone, request.Layer, request.CheckpointsDir, request.Onnx, _logger);
         var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
             _observer, _logger);
         var train = source.Extract("train", data.Train, cancellation);

@@ -5,16 +5,17 @@ using static TorchSharp.torch;
 namespace Graft.Backbones.Torch;
 
 /// <summary>
-/// A ResNet with basic blocks in TorchSharp, laid out exactly like torchvision's (state_dict keys
-/// such as <c>layer4.1.conv2.weight</c>), whose weights come from the embedded ResNet-18's ONNX
-/// file or from a torchvision checkpoint. It gives globally average-pooled features from any stage
-/// and can be partly unfrozen for fine-tuning.
+/// A ResNet in TorchSharp, laid out exactly like torchvision's (state_dict keys such as
+/// <c>layer4.1.conv2.weight</c>): basic-block ResNets of any depth built with Graft's own block,
+/// bottleneck ones (resnet50/101/152, ResNeXt, wide ResNets) with TorchVision's builders. Its
+/// weights come from the embedded ResNet-18's ONNX file or from a torchvision checkpoint. It gives
+/// globally average-pooled features from any stage and can be partly unfrozen for fine-tuning.
 /// </summary>
 /// <remarks>
 /// The embedded ResNet-18 has [2, 2, 2, 3] blocks per stage and carries no classifier, so a
 /// network built from it has a randomly initialized <c>fc</c> and its <see cref="Logits"/> mean nothing.
 /// </remarks>
-public sealed class TorchResNet : IDisposable
+public sealed class TorchResNet : BackboneNetwork
 {
     /// <summary>Names of the four stages, shallow to deep, as torchvision names them.</summary>
     public static readonly IReadOnlyList<string> StageNames = ["layer1", "layer2", "layer3", "layer4"];
@@ -30,10 +31,12 @@ public sealed class TorchResNet : IDisposable
     readonly Dictionary<string, nn.Module<Tensor, Tensor>> _children;
     int _trainableStages;
 
-    TorchResNet(TorchSharp.Modules.ResNet network, IReadOnlyList<int> blocksPerStage)
+    TorchResNet(
+        TorchVisionArchitecture architecture, TorchSharp.Modules.ResNet network, IReadOnlyList<int> blocks)
+        : base(architecture, network)
     {
         Network = network;
-        BlocksPerStage = blocksPerStage;
+        BlocksPerStage = blocks;
         _children = network.named_children()
             .Where(child => child.module is nn.Module<Tensor, Tensor>)
             .ToDictionary(child => child.name, child => (nn.Module<Tensor, Tensor>)child.module);
@@ -58,32 +61,53 @@ public sealed class TorchResNet : IDisposable
     /// <summary>Whether convolution weights and inputs are laid out channels-last (see <see cref="UseChannelsLast"/>).</summary>
     public bool ChannelsLast { get; private set; }
 
-    /// <summary>Where the weights came from and which tensors matched; null for a fresh network.</summary>
-    public WeightLoadReport? LoadReport { get; private set; }
-
     /// <summary>How many of the last stages have trainable parameters (0: all frozen).</summary>
     public int TrainableStages => _trainableStages;
 
-    /// <summary>A randomly initialized network with the given blocks per stage.</summary>
-    public static TorchResNet Create(IReadOnlyList<int> blocksPerStage, int numClasses = 1000)
-    {
-        if (blocksPerStage.Count != 4 || blocksPerStage.Any(b => b < 1))
-            throw new ArgumentException(
-                $"a ResNet needs four stages of at least one block; got [{string.Join(", ", blocksPerStage)}]",
-                nameof(blocksPerStage));
+    /// <summary>A randomly initialized basic-block network with the given blocks per stage.</summary>
+    public static TorchResNet Create(IReadOnlyList<int> blocksPerStage, int numClasses = 1000) =>
+        Build(TorchVisionArchitecture.ResNet(blocksPerStage), blocksPerStage.ToArray(), bottleneck: false,
+            groups: 1, widthPerGroup: 64, numClasses);
 
-        var network = new TorchSharp.Modules.ResNet(
-            $"ResNet[{string.Join(",", blocksPerStage)}]",
-            (inPlanes, planes, stride, downsample, groups, baseWidth, dilation, normLayer) =>
-            {
-                if (groups != 1 || baseWidth != 64 || dilation != 1)
-                    throw new NotSupportedException(
-                        $"basic blocks support groups=1, width 64 and no dilation; got groups={groups}, " +
-                        $"width={baseWidth}, dilation={dilation}");
-                return new ResNetBlock(inPlanes, planes, stride, downsample, normLayer);
-            },
-            expansion: 1, blocksPerStage.ToArray(), numClasses);
-        return new TorchResNet(network, blocksPerStage.ToArray());
+    /// <summary>Builds what <see cref="TorchVisionArchitecture.ResNet"/> described.</summary>
+    internal static TorchResNet Build(TorchVisionArchitecture architecture, int[] blocks, bool bottleneck,
+        int groups, int widthPerGroup, int numClasses = 1000)
+    {
+        if (blocks.Length != 4 || blocks.Any(b => b < 1))
+            throw new ArgumentException(
+                $"a ResNet needs four stages of at least one block; got [{string.Join(", ", blocks)}]",
+                nameof(blocks));
+
+        var network = bottleneck
+            ? BottleneckNetwork(blocks, groups, widthPerGroup, numClasses)
+            : new TorchSharp.Modules.ResNet(
+                $"ResNet[{string.Join(",", blocks)}]",
+                (inPlanes, planes, stride, downsample, g, baseWidth, dilation, normLayer) =>
+                {
+                    if (g != 1 || baseWidth != 64 || dilation != 1)
+                        throw new NotSupportedException(
+                            $"basic blocks support groups=1, width 64 and no dilation; got groups={g}, " +
+                            $"width={baseWidth}, dilation={dilation}");
+                    return new ResNetBlock(inPlanes, planes, stride, downsample, normLayer);
+                },
+                expansion: 1, blocks, numClasses);
+        return new TorchResNet(architecture, network, blocks);
+    }
+
+    // TorchVision's bottleneck block is internal to its ResNet, so only its builders make one.
+    static TorchSharp.Modules.ResNet BottleneckNetwork(int[] blocks, int groups, int width, int numClasses)
+    {
+        var depth = blocks.Sum() * 3 + 2;
+        if (!blocks.SequenceEqual(TorchVisionArchitecture.BottleneckBlocks(depth)))
+            throw new GraftException(
+                $"a bottleneck ResNet with [{string.Join(", ", blocks)}] blocks per stage is not one of " +
+                "TorchVision's (50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3])");
+        return depth switch
+        {
+            50 => torchvision.models.resnet50(numClasses, groups: groups, width_per_group: width),
+            101 => torchvision.models.resnet101(numClasses, groups: groups, width_per_group: width),
+            _ => torchvision.models.resnet152(numClasses, groups: groups, width_per_group: width),
+        };
     }
 
     /// <summary>
@@ -108,9 +132,9 @@ public sealed class TorchResNet : IDisposable
     }
 
     /// <summary>
-    /// Builds a ResNet from a torchvision state_dict saved with <c>torch.save</c>. A <c>module.</c>
-    /// prefix (from DataParallel) is removed; keys that differ outside the classifier <c>fc.</c>
-    /// are an error that names them.
+    /// Builds a basic-block ResNet from a torchvision state_dict saved with <c>torch.save</c>. A
+    /// <c>module.</c> prefix (from DataParallel) is removed; keys that differ outside the classifier
+    /// <c>fc.</c> are an error that names them.
     /// </summary>
     /// <param name="path">The .pth file.</param>
     /// <param name="blocksPerStage">Blocks per stage; torchvision's resnet18 by default.</param>
@@ -122,7 +146,8 @@ public sealed class TorchResNet : IDisposable
         var resnet = Create(blocksPerStage ?? TorchVisionResNet18Blocks, numClasses);
         try
         {
-            resnet.LoadReport = TorchVisionCheckpoint.CopyInto(resnet.Network, path);
+            using var file = StateDictFile.Open(path);
+            resnet.LoadReport = TorchVisionCheckpoint.CopyInto(resnet, file);
             return resnet;
         }
         catch
@@ -132,12 +157,15 @@ public sealed class TorchResNet : IDisposable
         }
     }
 
-    /// <summary>Channels of the features a stage gives.</summary>
+    /// <summary>
+    /// Channels of the features a stage of a basic-block ResNet gives (bottleneck ones give four
+    /// times as many; see <see cref="TorchVisionArchitecture.FeatureDim"/>).
+    /// </summary>
     public static int Channels(string layer) => 64 << StageIndex(layer);
 
     /// <summary>
     /// Runs the network up to <paramref name="layer"/> and averages each channel over the image:
-    /// [N, 3, H, W] in, [N, <see cref="Channels"/>] out. Gradients flow when the caller allows them.
+    /// [N, 3, H, W] in, [N, channels] out. Gradients flow when the caller allows them.
     /// </summary>
     public Tensor Features(Tensor input, string layer = EmbeddedResNet18.TopLayer)
     {
@@ -184,16 +212,9 @@ public sealed class TorchResNet : IDisposable
         return x;
     }
 
-    static void RequireImages(Tensor input)
-    {
-        if (input.dim() != 4 || input.shape[1] != 3)
-            throw new ArgumentException(
-                $"expected images as [N, 3, H, W]; got [{string.Join(", ", input.shape)}]", nameof(input));
-    }
-
     /// <summary>
     /// Runs the network once up to the deepest of <paramref name="layers"/> and returns each one's
-    /// pooled features, [N, <see cref="Channels"/>], so several stages cost a single forward pass.
+    /// pooled features, [N, channels], so several stages cost a single forward pass.
     /// </summary>
     public Dictionary<string, Tensor> StageFeatures(Tensor input, IReadOnlyCollection<string> layers)
     {
@@ -211,6 +232,13 @@ public sealed class TorchResNet : IDisposable
         }
         return pooled;
     }
+
+    /// <inheritdoc />
+    public override Dictionary<string, Tensor> LayerFeatures(
+        Tensor images, IReadOnlyCollection<string> layers) => StageFeatures(images, layers);
+
+    /// <inheritdoc />
+    public override void Eval() => SetTraining(false);
 
     /// <summary>The classifier's output, [N, classes].</summary>
     public Tensor Logits(Tensor input) => Network.call(input);
@@ -270,9 +298,6 @@ public sealed class TorchResNet : IDisposable
         foreach (var stage in StageNames.Skip(StageNames.Count - _trainableStages))
             _children[stage].train();
     }
-
-    /// <inheritdoc />
-    public void Dispose() => Network.Dispose();
 
     bool IsTrainable(string parameterName)
     {
