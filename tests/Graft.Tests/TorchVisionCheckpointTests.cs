@@ -3,6 +3,7 @@ using Graft.Backbones;
 using Graft.Backbones.Torch;
 using Graft.Data;
 using Graft.Running;
+using Graft.Training;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -319,5 +320,59 @@ public class TorchVisionCheckpointTests
         var listing = GraftProcess.Run(TimeSpan.FromMinutes(1), environment, "backbones");
         Assert.Matches(@"mobilenet_v2-b0353104\.pth +IMAGENET1K_V1, resize 256 +present", listing.Stdout);
         Assert.Matches(@"mobilenet_v2-7ebf99e0\.pth +IMAGENET1K_V2, resize 232 +not here", listing.Stdout);
+    }
+
+    [Fact]
+    public void FineTunesABottleneckResNetCheckpointAndPredictsFromTheBackboneItStores()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 4, valPerClass: 2, size: 32);
+        var checkpoint = folder.File("resnet50-random.pth");
+        random.manual_seed(5);
+        using (var model = torchvision.models.resnet50())
+            Save(model, checkpoint);
+        var output = Path.Combine(folder.Path, "out");
+
+        var train = GraftProcess.Run(TimeSpan.FromMinutes(5), "train", data, "--out", output, "--backbone",
+            checkpoint, "--finetune", "last:1", "--finetune-epochs", "1", "--epochs", "3", "--no-cache");
+        Assert.True(train.ExitCode == 0, train.Stderr);
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var training = metrics.RootElement.GetProperty("training");
+        Assert.Equal("torchvision-resnet50", training.GetProperty("backbone").GetString());
+        Assert.Equal(1, training.GetProperty("finetune_epochs").GetInt32());
+        // The checkpoint moves away: the fine-tuned model carries its own backbone weights.
+        File.Move(checkpoint, checkpoint + ".moved");
+        var evaluate = GraftProcess.Run(TimeSpan.FromMinutes(3), "evaluate", output, Path.Combine(data, "val"),
+            "--out", Path.Combine(folder.Path, "evaluation.json"));
+        Assert.True(evaluate.ExitCode == 0, evaluate.Stderr);
+        using var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.Path, "evaluation.json")));
+        var val = metrics.RootElement.GetProperty("val");
+        Assert.Equal(val.GetProperty("accuracy").GetDouble(), evaluation.RootElement.GetProperty("accuracy").GetDouble());
+        Assert.Equal(val.GetProperty("loss").GetDouble(), evaluation.RootElement.GetProperty("loss").GetDouble(), 1e-5);
+    }
+
+    [Fact]
+    public void FineTuningAnotherArchitectureIsRefusedBeforeAnyWork()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 2, valPerClass: 1, size: 32);
+        var mobilenet = folder.File("mobilenet.pth");
+        WriteRandomMobileNet(mobilenet, seed: 3);
+
+        foreach (var extra in new[] { "--finetune", "--strategy" })
+        {
+            var error = Assert.Throws<GraftException>(() => new TrainingRun().Run(new TrainRequest
+            {
+                DataDir = data, OutDir = Path.Combine(folder.Path, "out"), Backbone = mobilenet, NoCache = true,
+                FineTune = extra == "--finetune" ? FineTuneOptions.Parse("last:1") : null,
+                Strategy = extra == "--strategy" ? "auto" : "frozen",
+            }));
+            Assert.Contains("work with ResNets", error.Message);
+            Assert.Contains("mobilenet_v2", error.Message);
+        }
+        Assert.False(Directory.Exists(Path.Combine(folder.Path, "out")));
     }
 }

@@ -91,7 +91,7 @@ public static class BackboneCatalog
         return TorchVisionBackbone.Open(TorchVisionBackbone.Locate(spec, checkpointsDir), null, logger);
     }
 
-    static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
+    internal static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     static void RequireSameWeights(BackboneInfo backbone)
     {

@@ -14,7 +14,8 @@ public static class AutoStrategy
         var probe = new ProbeRequest
         {
             DataDir = request.DataDir, ValFraction = request.ValFraction, Seed = request.Options.Seed,
-            CacheDir = request.CacheDir, NoCache = request.NoCache,
+            CacheDir = request.CacheDir, NoCache = request.NoCache, Backbone = request.Backbone,
+            CheckpointsDir = request.CheckpointsDir,
         };
         var (advice, _, _) = new AdviceRun(logger, observer).Run(probe, cancellation);
         logger.LogInformation("Advice: {Situation}; {Strategy}", advice.Situation, advice.StrategyText);

@@ -49,7 +49,8 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             _logger.LogInformation("Resuming after fine-tuning epoch {Epoch}", checkpoint.State.Epoch);
         }
 
-        using var extractor = EmbeddedResNet18.Open();
+        using var extractor = BackboneCatalog.OpenSpec(
+            request.Backbone, request.Layer, request.CheckpointsDir, request.Onnx, _logger);
         var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
             _observer, _logger);
         var train = source.Extract("train", data.Train, cancellation);
@@ -57,7 +58,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         var test = data.Test is null ? null : source.Extract("test", data.Test, cancellation);
         cancellation.ThrowIfCancellationRequested();
 
-        using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        using var network = OpenTrainable(extractor.Backbone);
         var headSpec = request.Head;
         var headOptions = request.Options;
         Classifier head;
@@ -197,6 +198,23 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         File.Delete(checkpointPath);
         return new TrainResult(metrics, final.History, modelPath, all.Sum(f => f.FromCache), all.Sum(f => f.Computed),
             summary);
+    }
+
+    /// <summary>
+    /// The backbone as a TorchSharp ResNet that can learn: the embedded ResNet-18 rebuilt from its
+    /// ONNX file, or the torchvision checkpoint the backbone was read from.
+    /// </summary>
+    static TorchResNet OpenTrainable(BackboneInfo backbone)
+    {
+        if (backbone.Source is null)
+            return TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
+        var network = TorchVisionCheckpoint.Load(backbone.Source);
+        if (network is TorchResNet resnet)
+            return resnet;
+        network.Dispose();
+        throw new GraftException(
+            $"--finetune: {backbone.Source} holds a {network.Architecture.Name}; fine-tuning works with ResNets " +
+            "(the embedded resnet18 or a torchvision ResNet checkpoint). Train a frozen head on it instead");
     }
 
     /// <summary>The head and the whole backbone as a model; fine-tuned weights get their own fingerprint.</summary>

@@ -115,10 +115,18 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
                     "--output, --mean, --std and --size apply to an ONNX model given as --backbone");
             return;
         }
-        if (request.Strategy != "frozen" || request.FineTune is not null || request.Resume)
+        if (request.Strategy == "frozen" && request.FineTune is null && !request.Resume)
+            return;
+        // Reads the checkpoint's index of names only, so a refusal comes before any work.
+        var architecture = BackboneCatalog.IsOnnx(request.Backbone)
+            ? null
+            : TorchVisionBackbone.Identify(TorchVisionBackbone.Locate(request.Backbone, request.CheckpointsDir));
+        if (architecture?.Family != "resnet")
             throw new GraftException(
-                $"--backbone {request.Backbone}: --strategy auto and --finetune work with the embedded " +
-                "resnet18 only so far; train a frozen head (the default) on this backbone");
+                $"--backbone {request.Backbone}: --strategy auto and --finetune work with ResNets (the embedded " +
+                $"resnet18 or a torchvision ResNet checkpoint), and this is " +
+                $"{(architecture is null ? "an ONNX model" : $"a {architecture.Name}")}; train a frozen head " +
+                "(the default) on it");
     }
 
     static void RejectOutputInsideData(TrainRequest request)

@@ -8,23 +8,26 @@ public static class StoredResNetWeights
 {
     /// <summary>
     /// A <see cref="TorchResNet"/> whose every weight and batch-norm statistic comes from
-    /// <paramref name="weights"/> (torchvision names); the block count of each stage is read from
-    /// the names, so any basic-block ResNet fits.
+    /// <paramref name="weights"/> (torchvision names); its depth and block kind are read from the
+    /// names and shapes, so any ResNet Graft can fine-tune fits.
     /// </summary>
     /// <exception cref="GraftException">The weights do not describe a whole ResNet.</exception>
     public static TorchResNet Load(IReadOnlyDictionary<string, NamedTensor> weights)
     {
-        var blocks = TorchResNet.StageNames
-            .Select(stage => weights.Keys
-                .Where(name => name.StartsWith(stage + ".", StringComparison.Ordinal))
-                .Select(name => name.Split('.')[1]).Distinct().Count())
-            .ToArray();
-        if (blocks.Any(b => b == 0))
-            throw new GraftException(
-                $"the model's stored backbone lacks stages (blocks per stage: {string.Join(", ", blocks)}); " +
-                "the file is damaged");
+        const string source = "the model's stored backbone";
+        var shapes = weights.ToDictionary(pair => pair.Key, pair => pair.Value.Shape);
+        TorchVisionArchitecture architecture;
+        try
+        {
+            architecture = TorchVisionCheckpoint.Identify(shapes, source);
+        }
+        catch (GraftException e)
+        {
+            throw new GraftException($"{e.Message}; the file is damaged");
+        }
+        if (architecture.Create() is not TorchResNet network)
+            throw new GraftException($"{source} is a {architecture.Name}, not a ResNet; the file is damaged");
 
-        var network = TorchResNet.Create(blocks);
         var state = new Dictionary<string, Tensor>();
         try
         {
