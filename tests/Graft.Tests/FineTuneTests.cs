@@ -210,7 +210,8 @@ public class FineTuneTests
         var data = Path.Combine(folder.Path, "shapes");
         ShapeImages.Write(data, classes: 2, trainPerClass: 2, valPerClass: 1, size: 64);
         var output = Path.Combine(folder.Path, "out");
-        string[] args = ["train", data, "--out", output, "--finetune", "last:1", "--finetune-epochs", "3",
+        // Six short epochs: a Ctrl+C that a busy machine delays by seconds still lands before the end.
+        string[] args = ["train", data, "--out", output, "--finetune", "last:1", "--finetune-epochs", "6",
             "--epochs", "5", "--batch-size", "4", "--patience", "0", "--cache", Path.Combine(folder.Path, "cache")];
         var checkpoint = Path.Combine(output, FineTuneCheckpoint.FileName);
         var model = Path.Combine(output, "model");
@@ -253,7 +254,7 @@ public class FineTuneTests
         var loaded = ModelFile.Load(model);
         Assert.NotEmpty(loaded.BackboneWeights);
         var history = File.ReadAllLines(Path.Combine(output, "history.csv"));
-        Assert.Equal(["0", "1", "2", "3"],
+        Assert.Equal(["0", "1", "2", "3", "4", "5", "6"],
             history.Where(l => l.StartsWith("finetune,")).Select(l => l.Split(',')[1]));
         Assert.Equal(5, history.Count(l => l.StartsWith("head,")));
 
@@ -349,14 +350,14 @@ public class FineTuneTests
         var data = Path.Combine(folder.Path, "shapes");
         ShapeImages.Write(data, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);
         string[] Args(string output) => ["train", data, "--out", output, "--finetune", "last:1",
-            "--finetune-epochs", "4", "--epochs", "3", "--batch-size", "4", "--patience", "0", "--seed", "3",
+            "--finetune-epochs", "6", "--epochs", "3", "--batch-size", "4", "--patience", "0", "--seed", "3",
             "--cache", Path.Combine(folder.Path, "cache")];
 
         var whole = Path.Combine(folder.Path, "whole");
         var (exit, _, errors) = await RunOneThread(Args(whole));
         Assert.True(exit == 0, errors);
 
-        // Ctrl+C once epoch 2's checkpoint is written: the run stops during epoch 3 (6 images, 2 steps an epoch).
+        // Ctrl+C once epoch 2's checkpoint is written: the run stops in a later epoch (6 images, 2 steps an epoch).
         var resumed = Path.Combine(folder.Path, "resumed");
         var checkpoint = Path.Combine(resumed, FineTuneCheckpoint.FileName);
         var model = Path.Combine(resumed, "model");
@@ -376,7 +377,7 @@ public class FineTuneTests
             Assert.True(first.ExitCode == 1, errors1 + output1);
         }
         var stoppedAfter = FineTuneCheckpoint.Load(checkpoint).State.Epoch;
-        Assert.InRange(stoppedAfter, 2, 3);
+        Assert.InRange(stoppedAfter, 2, 5);
 
         // Other options are refused, and leave the checkpoint as it was.
         var (otherExit, _, otherErrors) = await RunOneThread([.. Args(resumed), "--finetune-lr", "0.001", "--resume"]);
@@ -395,12 +396,12 @@ public class FineTuneTests
         Assert.Contains("\nfinetune,0,,,", history);
         Assert.DoesNotContain("NaN", history);
 
-        // Both phases counted: 3 head epochs, then 4 fine-tuning epochs after the starting point.
+        // Both phases counted: 3 head epochs, then 6 fine-tuning epochs after the starting point.
         using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(resumed, "metrics.json")));
         var training = metrics.RootElement.GetProperty("training");
-        Assert.Equal(7, training.GetProperty("epochs_run").GetInt32());
+        Assert.Equal(9, training.GetProperty("epochs_run").GetInt32());
         Assert.Equal(3, training.GetProperty("head_epochs").GetInt32());
-        Assert.Equal(4, training.GetProperty("finetune_epochs").GetInt32());
+        Assert.Equal(6, training.GetProperty("finetune_epochs").GetInt32());
         var fineTuneBest = training.GetProperty("finetune_best_epoch").GetInt32();
         Assert.Equal(fineTuneBest > 0 ? "finetune" : "head", training.GetProperty("best_phase").GetString());
         Assert.Equal(fineTuneBest > 0 ? fineTuneBest : training.GetProperty("head_best_epoch").GetInt32(),
