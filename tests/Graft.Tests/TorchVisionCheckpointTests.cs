@@ -52,6 +52,14 @@ public class TorchVisionCheckpointTests
         PyTorchPickler.PickleStateDict(stream, stateDict);
     }
 
+    // Two classes of 32x32 drawn shapes under FOLDER/shapes: enough to train a head on any backbone.
+    static string DrawnShapes(TempFolder folder, int trainPerClass, int valPerClass)
+    {
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass, valPerClass, size: 32);
+        return data;
+    }
+
     static void WriteRandomMobileNet(string path, int seed)
     {
         random.manual_seed(seed);
@@ -267,8 +275,7 @@ public class TorchVisionCheckpointTests
     public void ProbeAndAdviseTakeACheckpoint()
     {
         using var folder = new TempFolder();
-        var data = Path.Combine(folder.Path, "shapes");
-        ShapeImages.Write(data, classes: 2, trainPerClass: 3, valPerClass: 2, size: 32);
+        var data = DrawnShapes(folder, trainPerClass: 3, valPerClass: 2);
         random.manual_seed(18);
         var resnet = folder.File("weights/small-resnet.pth");
         using (var model = TorchResNet.Create([1, 1, 1, 1]))
@@ -297,8 +304,7 @@ public class TorchVisionCheckpointTests
     public void TrainsOnACheckpointInTorchHomeAndEvaluatesFromTheSavedModel()
     {
         using var folder = new TempFolder();
-        var data = Path.Combine(folder.Path, "shapes");
-        ShapeImages.Write(data, classes: 2, trainPerClass: 4, valPerClass: 2, size: 32);
+        var data = DrawnShapes(folder, trainPerClass: 4, valPerClass: 2);
         WriteRandomMobileNet(folder.File("torch/hub/checkpoints/mobilenet_v2-b0353104.pth"), seed: 9);
         var environment = new Dictionary<string, string> { ["TORCH_HOME"] = Path.Combine(folder.Path, "torch") };
         var output = Path.Combine(folder.Path, "out");
@@ -326,8 +332,7 @@ public class TorchVisionCheckpointTests
     public void FineTunesABottleneckResNetCheckpointAndPredictsFromTheBackboneItStores()
     {
         using var folder = new TempFolder();
-        var data = Path.Combine(folder.Path, "shapes");
-        ShapeImages.Write(data, classes: 2, trainPerClass: 4, valPerClass: 2, size: 32);
+        var data = DrawnShapes(folder, trainPerClass: 4, valPerClass: 2);
         var checkpoint = folder.File("resnet50-random.pth");
         random.manual_seed(5);
         using (var model = torchvision.models.resnet50())
@@ -357,8 +362,7 @@ public class TorchVisionCheckpointTests
     public void FineTuningAnotherArchitectureIsRefusedBeforeAnyWork()
     {
         using var folder = new TempFolder();
-        var data = Path.Combine(folder.Path, "shapes");
-        ShapeImages.Write(data, classes: 2, trainPerClass: 2, valPerClass: 1, size: 32);
+        var data = DrawnShapes(folder, trainPerClass: 2, valPerClass: 1);
         var mobilenet = folder.File("mobilenet.pth");
         WriteRandomMobileNet(mobilenet, seed: 3);
 
