@@ -43,9 +43,11 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             request.Head, request.Options, fine);
         var checkpointPath = Path.Combine(request.OutDir, FineTuneCheckpoint.FileName);
         var checkpoint = request.Resume ? FineTuneCheckpoint.Load(checkpointPath) : null;
+        var restoreBest = false;
         if (checkpoint is not null)
         {
             RequireSameRun(checkpoint, checkpointPath, identity);
+            restoreBest = !HoldsBestModel(checkpoint, Path.Combine(request.OutDir, "model"), checkpointPath);
             _logger.LogInformation("Resuming after fine-tuning epoch {Epoch}", checkpoint.State.Epoch);
         }
 
@@ -108,15 +110,31 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             };
             var modelPath = Path.Combine(request.OutDir, "model");
             Directory.CreateDirectory(request.OutDir);
+            var bestModel = checkpoint?.State.BestModel;
+            if (restoreBest)
+            {
+                // The checkpoint's weights are the best epoch's (HoldsBestModel checked), so the model file
+                // can be written again; its val metrics are measured at the end.
+                var restored = Pack(head, network, metadata, fingerprint: true);
+                ModelFile.Save(restored, modelPath);
+                bestModel = restored.Metadata.Backbone.WeightsFingerprint;
+                _logger.LogWarning("{Path} was missing or not this run's; wrote the best epoch ({Epoch}) again " +
+                                   "from the checkpoint", modelPath, checkpoint!.State.BestEpoch);
+            }
             var tuner = new FineTuner(_logger)
             {
-                BestEpochReached = (_, probabilities) => ModelFile.Save(Pack(head, network, metadata with
+                BestEpochReached = (_, probabilities) =>
                 {
-                    ValMetrics = SplitMetrics.Compute(data.ClassNames, val.Labels, probabilities),
-                }, fingerprint: true), modelPath),
+                    var saved = Pack(head, network, metadata with
+                    {
+                        ValMetrics = SplitMetrics.Compute(data.ClassNames, val.Labels, probabilities),
+                    }, fingerprint: true);
+                    ModelFile.Save(saved, modelPath);
+                    bestModel = saved.Metadata.Backbone.WeightsFingerprint;
+                },
                 EpochCompleted = (state, optimizerNow) => new FineTuneCheckpoint(
-                        state with { HeadHistory = headHistory }, Pack(head, network, metadata, fingerprint: false),
-                        OptimizerBytes(optimizerNow), identity)
+                        state with { HeadHistory = headHistory, BestModel = bestModel },
+                        Pack(head, network, metadata, fingerprint: false), OptimizerBytes(optimizerNow), identity)
                     .Save(checkpointPath),
                 Progress = Observed.Epochs(_observer),
             };
@@ -151,6 +169,37 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             $"{checkpointPath}: --resume goes on with the run that wrote this checkpoint, and this command differs " +
             $"from it: {string.Join("; ", differences)}. Repeat the interrupted command with --resume, or run " +
             "without --resume to start again");
+    }
+
+    // The checkpoint holds the last epoch's weights and the model file the best epoch's. A model file
+    // deleted or replaced since (another train into the same folder, a copy) would be reported as this
+    // run's best; it is only recoverable when the last epoch was the best one.
+    static bool HoldsBestModel(FineTuneCheckpoint checkpoint, string modelPath, string checkpointPath)
+    {
+        // A checkpoint from before the best model was recorded in it: nothing to compare with.
+        if (checkpoint.State.BestModel is null && File.Exists(modelPath))
+            return true;
+        string? found = null;
+        if (File.Exists(modelPath))
+        {
+            try
+            {
+                found = ModelFile.Load(modelPath).Metadata.Backbone.WeightsFingerprint;
+            }
+            catch (GraftException)
+            {
+                // A damaged model file is as good as a missing one.
+            }
+        }
+        if (found is not null && found == checkpoint.State.BestModel)
+            return true;
+        if (checkpoint.State.BestEpoch == checkpoint.State.Epoch)
+            return false;
+        var what = found is null ? "is missing or damaged" : "was replaced by another model";
+        throw new GraftException(
+            $"{modelPath} {what}: it should hold this run's best epoch ({checkpoint.State.BestEpoch}), which " +
+            $"{checkpointPath} does not keep (it holds epoch {checkpoint.State.Epoch}), so the run cannot go on " +
+            "with its best weights. Run again without --resume to start over");
     }
 
     TrainResult Finish(TrainRequest request, ImageFolderDataset data, FeatureSource source, FeatureSet train,

@@ -66,6 +66,7 @@ public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = nu
             _observer, _logger);
         var train = source.ExtractStages("train" + label, data.Train, layers, cancellation);
         var val = source.ExtractStages("val" + label, data.Val, layers, cancellation);
+        TrainingRun.RequireUsableImages(data, train[layers[0]], val[layers[0]]);
 
         var probes = new List<LayerProbe>();
         foreach (var layer in layers)

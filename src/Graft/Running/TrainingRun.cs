@@ -93,6 +93,8 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             Training = request.Options, ValMetrics = metrics.Val,
         });
         ModelFile.Save(model, modelPath);
+        // A fine-tuning checkpoint left here by an earlier run no longer goes with this model file.
+        File.Delete(Path.Combine(request.OutDir, FineTuneCheckpoint.FileName));
         WriteAtomically(Path.Combine(request.OutDir, "metrics.json"),
             JsonSerializer.Serialize(metrics, ModelFile.Json) + "\n");
         WriteAtomically(Path.Combine(request.OutDir, "history.csv"), HistoryCsv(trained.History));
@@ -143,7 +145,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
 
     // A class whose every file was skipped would still get an output of its own, never trained
     // on; and with no val image nothing can be measured or chosen honestly.
-    static void RequireUsableImages(ImageFolderDataset data, FeatureSet train, FeatureSet val)
+    internal static void RequireUsableImages(ImageFolderDataset data, FeatureSet train, FeatureSet val)
     {
         var unusable = Enumerable.Range(0, data.ClassNames.Count).Where(c => !train.Labels.Contains(c)).ToList();
         if (unusable.Count > 0)

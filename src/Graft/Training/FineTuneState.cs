@@ -14,4 +14,10 @@ public sealed record FineTuneState(
 
     /// <summary>The history of the head's training on frozen features, before fine-tuning began.</summary>
     public IReadOnlyList<EpochRecord> HeadHistory { get; init; } = [];
+
+    /// <summary>
+    /// The weights fingerprint of the model file saved at <see cref="BestEpoch"/>, so a resumed run can
+    /// tell that the model file beside the checkpoint is still the one this run wrote.
+    /// </summary>
+    public string? BestModel { get; init; }
 }
