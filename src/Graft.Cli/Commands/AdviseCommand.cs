@@ -14,31 +14,16 @@ public static class AdviseCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var data = ProbeOptions.Data();
-        var seed = ProbeOptions.Seed();
-        var backbone = ProbeOptions.Backbone();
-        var valFraction = ProbeOptions.ValFraction();
-        var cache = CommonOptions.Cache();
-        var noCache = CommonOptions.NoCache();
-        var quiet = CommonOptions.Quiet();
-        var verbose = CommonOptions.Verbose();
-
+        var options = new ProbeOptions();
         var command = new Command("advise",
-            "Measure images per class and pretrained against random features per layer; recommend a strategy")
-        {
-            data, backbone, seed, valFraction, cache, noCache, quiet, verbose,
-        };
+            "Measure images per class and pretrained against random features per layer; recommend a strategy");
+        options.AddTo(command);
         command.SetAction(parsed =>
         {
-            var mode = OutputMode.Detect(parsed.GetValue(quiet), parsed.GetValue(verbose));
+            var mode = options.Mode(parsed);
             return CommandRunner.Run(mode, cancellation =>
             {
-                var request = new ProbeRequest
-                {
-                    DataDir = parsed.GetValue(data)!, Seed = parsed.GetValue(seed),
-                    ValFraction = parsed.GetValue(valFraction), CacheDir = parsed.GetValue(cache),
-                    NoCache = parsed.GetValue(noCache), Backbone = parsed.GetValue(backbone)!,
-                };
+                var request = options.Request(parsed);
                 var clock = Stopwatch.StartNew();
                 var logger = new ConsoleLogger(mode);
                 var (advice, pretrained, _) = CommandRunner.WithProgress(mode,

@@ -11,33 +11,17 @@ public static class ProbeCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var data = ProbeOptions.Data();
+        var options = new ProbeOptions();
         var layers = ProbeOptions.Layers();
-        var seed = ProbeOptions.Seed();
-        var backbone = ProbeOptions.Backbone();
-        var valFraction = ProbeOptions.ValFraction();
-        var cache = CommonOptions.Cache();
-        var noCache = CommonOptions.NoCache();
-        var quiet = CommonOptions.Quiet();
-        var verbose = CommonOptions.Verbose();
-
-        var command = new Command("probe",
-            "Train a linear head on each layer's frozen features and compare them on val")
-        {
-            data, layers, backbone, seed, valFraction, cache, noCache, quiet, verbose,
-        };
+        var command = new Command("probe", "Train a linear head on each layer's frozen features and compare them on val");
+        options.AddTo(command);
+        command.Options.Add(layers);
         command.SetAction(parsed =>
         {
-            var mode = OutputMode.Detect(parsed.GetValue(quiet), parsed.GetValue(verbose));
+            var mode = options.Mode(parsed);
             return CommandRunner.Run(mode, cancellation =>
             {
-                var request = new ProbeRequest
-                {
-                    DataDir = parsed.GetValue(data)!, Layers = ProbeOptions.ParseLayers(parsed.GetValue(layers)),
-                    Seed = parsed.GetValue(seed), ValFraction = parsed.GetValue(valFraction),
-                    CacheDir = parsed.GetValue(cache), NoCache = parsed.GetValue(noCache),
-                    Backbone = parsed.GetValue(backbone)!,
-                };
+                var request = options.Request(parsed, ProbeOptions.ParseLayers(parsed.GetValue(layers)));
                 var clock = Stopwatch.StartNew();
                 var logger = new ConsoleLogger(mode);
                 var result = CommandRunner.WithProgress(mode,
