@@ -265,6 +265,35 @@ public class FineTuneTests
     }
 
     [Fact]
+    public void FineTuningRefusesAClassWithNoDecodableTrainingImageOrNoValImageBeforeTraining()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);
+        foreach (var file in Directory.GetFiles(Path.Combine(data, "train", "square")))
+            File.WriteAllText(file, "not an image");
+        var output = Path.Combine(folder.Path, "out");
+        TrainRequest Request(string dataDir) => new()
+        {
+            DataDir = dataDir, OutDir = output, Options = new TrainOptions { Epochs = 2 },
+            FineTune = FineTuneOptions.Parse("last:1") with { Epochs = 1 }, CacheDir = Path.Combine(folder.Path, "cache"),
+        };
+
+        var noClass = Assert.Throws<GraftException>(() => new TrainingRun().Run(Request(data))).Message;
+        Assert.Contains("class 'square': no training image could be decoded", noClass);
+        Assert.False(Directory.Exists(output));
+
+        var noVal = Path.Combine(folder.Path, "no-val");
+        ShapeImages.Write(noVal, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);
+        foreach (var file in Directory.GetFiles(Path.Combine(noVal, "val"), "*", SearchOption.AllDirectories))
+            File.WriteAllText(file, "not an image");
+        var message = Assert.Throws<GraftException>(() => new TrainingRun().Run(Request(noVal))).Message;
+        Assert.Contains("no validation image could be used", message);
+        Assert.Contains("add images that can be decoded to the val folder", message);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public void ResumeRefusesAnotherDataFolderOtherImagesOrOtherOptionsAndNamesThem()
     {
         using var folder = new TempFolder();

@@ -110,7 +110,8 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
         Assert.Equal(TransferStrategy.FineTuneTop, top.Strategy);
         Assert.Equal("last:1", choice.FineTune);
         Assert.Equal("layer4", choice.Layer);
-        Assert.Contains("large data set, similar to ImageNet", choice.Why);
+        Assert.StartsWith("Large data set, similar to ImageNet: ", choice.Why);
+        Assert.Contains(". The smallest class has 5000 training images", choice.Why);
         Assert.Equal(top.StrategyText, choice.Recommended);
 
         var all = AutoStrategy.Follow(Advice.Decide(5000, Probes(0.84, 0.95, 0.8), Probes(0.7, 0.7, 0.75)), "linear");
@@ -238,7 +239,7 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
         Assert.Equal("linear head on frozen layer4 features", result.Metrics.Strategy!.Chosen);
         var json = File.ReadAllText(Path.Combine(outDir, "metrics.json"));
         Assert.Contains("\"strategy\": {", json);
-        Assert.Contains("\"why\": \"small data set, similar to ImageNet", json);
+        Assert.Contains("\"why\": \"Small data set, similar to ImageNet", json);
     }
 
     static GraftProcess.Outcome Graft(params string[] args) => GraftProcess.Run(TimeSpan.FromMinutes(2), args);

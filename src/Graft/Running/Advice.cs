@@ -133,7 +133,8 @@ public sealed record Advice
         {
             reasons.Add(tooSmall);
             reasons.Add($"so the safe default: {Describe(TransferStrategy.LinearHeadOnTop, TopLayer)}; " +
-                        "add val images (or a larger --val-fraction) for advice that measures the data");
+                        "add val images (or, when val is split off, a larger --val-fraction) for advice " +
+                        "that measures the data");
             return new Advice
             {
                 Small = small, Similar = false, TooSmallToJudge = true, Strategy = TransferStrategy.LinearHeadOnTop,

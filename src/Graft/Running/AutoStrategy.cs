@@ -38,9 +38,12 @@ public static class AutoStrategy
         var chosen = fineTune is null
             ? $"{headKind} head on frozen {layer} features"
             : $"{headKind} head on {layer}, then fine-tuning ({fineTune})";
-        var why = $"{advice.Situation}: {advice.StrategyText}. {string.Join("; ", advice.Reasons)}.";
+        var reasons = string.Join("; ", advice.Reasons);
+        var why = $"{Sentence(advice.Situation)}: {advice.StrategyText}. {Sentence(reasons)}.";
         if (advice.Warnings.Count > 0)
             why += " " + string.Join(" ", advice.Warnings) + ".";
         return new StrategyChoice(chosen, why, advice.StrategyText, layer) { FineTune = fineTune };
     }
+
+    static string Sentence(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 }

@@ -59,6 +59,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         var val = source.Extract("val", data.Val, cancellation);
         var test = data.Test is null ? null : source.Extract("test", data.Test, cancellation);
         cancellation.ThrowIfCancellationRequested();
+        TrainingRun.RequireUsableImages(data, train, val);
 
         using var network = OpenTrainable(extractor.Backbone);
         var headSpec = request.Head;

@@ -155,7 +155,9 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         if (val.Count == 0)
             throw new GraftException(
                 "no validation image could be used, so the model cannot be measured or the best epoch chosen; " +
-                "add a val folder, or more images per class so some can be held out (--val-fraction)");
+                (data.ValIsSplit
+                    ? "add a val folder, or more images per class so some can be held out (--val-fraction)"
+                    : "add images that can be decoded to the val folder"));
     }
 
     /// <summary>The metrics of <paramref name="head"/> on one split's features.</summary>
