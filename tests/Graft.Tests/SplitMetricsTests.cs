@@ -1,13 +1,16 @@
 using Graft.Evaluation;
+using Graft.Heads;
+using static TorchSharp.torch;
 
 namespace Graft.Tests;
 
 public class SplitMetricsTests
 {
+    // Log-probabilities: p for the predicted class, the rest shared by the others.
     static float[] OneHotish(int predicted, int classes, float p = 0.8f)
     {
-        var row = Enumerable.Repeat((1 - p) / (classes - 1), classes).ToArray();
-        row[predicted] = p;
+        var row = Enumerable.Repeat(MathF.Log((1 - p) / (classes - 1)), classes).ToArray();
+        row[predicted] = MathF.Log(p);
         return row;
     }
 
@@ -45,8 +48,31 @@ public class SplitMetricsTests
     [Fact]
     public void TiesGoToTheFirstClass()
     {
-        var metrics = SplitMetrics.Compute(["x", "y"], [1], [[0.5f, 0.5f]]);
+        var metrics = SplitMetrics.Compute(["x", "y"], [1], [[MathF.Log(0.5f), MathF.Log(0.5f)]]);
         Assert.Equal(0, metrics.Accuracy);
         Assert.Equal(1, metrics.Confusion[1][0]);
+    }
+
+    [Fact]
+    public void ConfidentlyWrongLossIsTheCrossEntropyTheHeadTrainsOn()
+    {
+        // Logits hundreds apart: the true class's probability is 0 in a float, its log is not.
+        using var head = new Classifier(HeadSpec.Of("linear"), 2, 2);
+        using (no_grad())
+            foreach (var parameter in head.parameters())
+                parameter.mul_(1000);
+        float[][] features = [[5f, -3f], [-4f, 6f], [2f, 7f], [-1f, -6f]];
+        var truth = Probabilities.Of(head, features).Select(p => 1 - SplitMetrics.ArgMax(p)).ToArray();
+
+        var metrics = SplitMetrics.Compute(["a", "b"], truth, Probabilities.LogOf(head, features));
+
+        using var x = tensor(features.SelectMany(f => f).ToArray(), [features.Length, 2]);
+        using var y = tensor(truth.Select(t => (long)t).ToArray());
+        using var logits = head.forward(x);
+        using var crossEntropy = head.Loss(logits, y);
+        var expected = crossEntropy.item<float>();
+        Assert.True(expected > 100, $"the head is not confident enough to test this ({expected})");
+        Assert.Equal(0, metrics.Accuracy);
+        Assert.Equal(expected, metrics.Loss, expected * 1e-5);
     }
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Graft.Backbones;
 using Graft.Backbones.Torch;
 using Graft.Data;
+using Graft.Heads;
+using Graft.Models;
 using Graft.Running;
 using Graft.Training;
 using TorchSharp;
@@ -269,6 +271,34 @@ public class TorchVisionCheckpointTests
         var absent = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(
             "mobilenet_v2", null, Path.GetDirectoryName(misnamed)));
         Assert.Contains("mobilenet_v2-7ebf99e0.pth", absent.Message);
+    }
+
+    [Fact]
+    public void AFileThatIsNoPyTorchCheckpointIsNamedForWhatItIs()
+    {
+        using var folder = new TempFolder();
+        var jpeg = SharedData.Data("awkward/hopper.jpg");
+        var error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(jpeg, null));
+        Assert.Contains("not a checkpoint written by torch.save", error.Message);
+        Assert.DoesNotContain("legacy", error.Message);
+
+        var empty = folder.File("empty.pth");
+        File.WriteAllBytes(empty, []);
+        error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(empty, null));
+        Assert.Contains("is empty", error.Message);
+
+        var modelPath = folder.File("trained/model");
+        using (var head = new Classifier(HeadSpec.Of("linear"), 4, 2))
+            ModelFile.Save(GraftModel.From(head, new ModelMetadata
+            {
+                Classes = ["a", "b"], Head = HeadSpec.Of("linear"), Training = TrainOptions.For("linear"),
+                Backbone = new BackboneInfo("toy", "layer4", 4, Preprocessing.TorchVision(), "none"),
+            }), modelPath);
+        error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(modelPath, null));
+        Assert.Contains("graft evaluate or graft predict", error.Message);
+
+        error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(folder.Path, null));
+        Assert.Contains("is a folder", error.Message);
     }
 
     [Fact]

@@ -74,6 +74,28 @@ public class TrainingRunTests(SharedCacheFixture shared) : IClassFixture<SharedC
     }
 
     [SharedDataFact]
+    public void AnOutFolderThatCannotBeWrittenIsRefusedFirstAndDeadRunsTemporariesAreRemoved()
+    {
+        var outDir = shared.NewOut();
+        Directory.CreateDirectory(outDir);
+        var blocker = Path.Combine(outDir, "a-file");
+        File.WriteAllText(blocker, "");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<GraftException>(() => Train("hymenoptera_data", outDir: Path.Combine(blocker, "m")));
+        Assert.Contains("is a file, so the folder cannot be made", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refused after {clock.Elapsed}");
+
+        // One left by a killed process (no such PID), one of a process still writing (this one).
+        var dead = Path.Combine(outDir, "checkpoint.2147483646.tmp");
+        var live = Path.Combine(outDir, $"notes.txt.{Environment.ProcessId}.tmp");
+        File.WriteAllText(dead, "half");
+        File.WriteAllText(live, "half");
+        Train("hymenoptera_data", outDir: outDir);
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(live));
+    }
+
+    [SharedDataFact]
     public void PredictionsOfTheSavedModelMatchTheRunsMetrics()
     {
         var outDir = shared.NewOut();

@@ -14,6 +14,8 @@ public static class OnnxImageBackbone
     /// <exception cref="GraftException">The file is missing, not ONNX, or its input or output does not fit.</exception>
     public static BackboneInfo Describe(string path, ImageModelOptions options)
     {
+        if (Directory.Exists(path))
+            throw new GraftException($"--backbone {path}: is a folder; give the .onnx file in it");
         if (!File.Exists(path))
             throw new GraftException($"--backbone {path}: no such file");
 

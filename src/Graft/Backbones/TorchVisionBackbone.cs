@@ -49,6 +49,9 @@ public static class TorchVisionBackbone
     {
         if (File.Exists(spec))
             return Path.GetFullPath(spec);
+        if (Directory.Exists(spec))
+            throw new GraftException(
+                $"--backbone {spec}: is a folder; give the .pth or .onnx file in it, or a name (see graft backbones)");
         var folder = hubDir ?? HubCheckpointsDir();
         var isBareName = Path.GetFileName(spec) == spec;
         if (isBareName && File.Exists(Path.Combine(folder, spec)))

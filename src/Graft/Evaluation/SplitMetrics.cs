@@ -4,7 +4,7 @@ namespace Graft.Evaluation;
 
 /// <summary>
 /// A classifier's results on one split: accuracy, mean cross-entropy of the predicted
-/// probabilities, accuracy per class, and the confusion matrix (rows = true class, columns =
+/// class distributions, accuracy per class, and the confusion matrix (rows = true class, columns =
 /// predicted class, in the order of the model's class names).
 /// </summary>
 public sealed record SplitMetrics
@@ -12,7 +12,7 @@ public sealed record SplitMetrics
     /// <summary>Share of images whose top prediction is right.</summary>
     [JsonPropertyName("accuracy")] public required double Accuracy { get; init; }
 
-    /// <summary>Mean negative log probability of the true class.</summary>
+    /// <summary>Mean negative log probability of the true class (the cross-entropy the heads train on).</summary>
     [JsonPropertyName("loss")] public required double Loss { get; init; }
 
     /// <summary>Number of images measured.</summary>
@@ -24,20 +24,24 @@ public sealed record SplitMetrics
     /// <summary>Counts, rows = true class, columns = predicted class.</summary>
     [JsonPropertyName("confusion")] public required int[][] Confusion { get; init; }
 
-    /// <summary>Computes the metrics of predicted <paramref name="probabilities"/> against <paramref name="truth"/>.</summary>
-    public static SplitMetrics Compute(IReadOnlyList<string> classNames, int[] truth, float[][] probabilities)
+    /// <summary>
+    /// Computes the metrics of predicted <paramref name="logProbabilities"/> (natural log, one row
+    /// per image) against <paramref name="truth"/>. Log-probabilities keep the loss of a confidently
+    /// wrong prediction exact, where a probability would underflow to zero.
+    /// </summary>
+    public static SplitMetrics Compute(IReadOnlyList<string> classNames, int[] truth, float[][] logProbabilities)
     {
-        if (truth.Length != probabilities.Length)
-            throw new ArgumentException($"{truth.Length} labels but {probabilities.Length} predictions");
+        if (truth.Length != logProbabilities.Length)
+            throw new ArgumentException($"{truth.Length} labels but {logProbabilities.Length} predictions");
 
         var k = classNames.Count;
         var confusion = Enumerable.Range(0, k).Select(_ => new int[k]).ToArray();
         var logLoss = 0.0;
         for (var i = 0; i < truth.Length; i++)
         {
-            var predicted = ArgMax(probabilities[i]);
+            var predicted = ArgMax(logProbabilities[i]);
             confusion[truth[i]][predicted]++;
-            logLoss -= Math.Log(Math.Max(probabilities[i][truth[i]], 1e-12));
+            logLoss -= logProbabilities[i][truth[i]];
         }
 
         var perClass = new Dictionary<string, ClassMetrics>();

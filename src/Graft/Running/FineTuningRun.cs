@@ -124,11 +124,11 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             }
             var tuner = new FineTuner(_logger)
             {
-                BestEpochReached = (_, probabilities) =>
+                BestEpochReached = (_, logProbabilities) =>
                 {
                     var saved = Pack(head, network, metadata with
                     {
-                        ValMetrics = SplitMetrics.Compute(data.ClassNames, val.Labels, probabilities),
+                        ValMetrics = SplitMetrics.Compute(data.ClassNames, val.Labels, logProbabilities),
                     }, fingerprint: true);
                     ModelFile.Save(saved, modelPath);
                     bestModel = saved.Metadata.Backbone.WeightsFingerprint;
@@ -216,9 +216,9 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         SplitMetrics Measure(FeatureSet split, IReadOnlyList<string> classNames)
         {
             var images = split.Paths.Select(p => ImageDecoder.Decode(p, preprocessing.Resize)).ToList();
-            var probabilities = FineTuner.Classify(network, head, images, preprocessing, backbone.Layer,
+            var logProbabilities = FineTuner.Classify(network, head, images, preprocessing, backbone.Layer,
                 request.FineTune!.BatchSize);
-            return SplitMetrics.Compute(classNames, split.Labels, probabilities);
+            return SplitMetrics.Compute(classNames, split.Labels, logProbabilities);
         }
 
         var all = new[] { train, val, test }.OfType<FeatureSet>().ToList();

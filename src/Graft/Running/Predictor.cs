@@ -55,9 +55,9 @@ public sealed class Predictor : IDisposable
     {
         var warnings = new List<string>();
         var images = ImageFolderDataset.ReadLabelled(folder, ClassNames, warnings, []);
-        var (features, probabilities) = Predict(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), images,
+        var features = _source.Extract(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), images,
             cancellation);
-        var metrics = SplitMetrics.Compute(ClassNames, features.Labels, probabilities);
+        var metrics = SplitMetrics.Compute(ClassNames, features.Labels, Probabilities.LogOf(_head, features.Features));
         var allWarnings = warnings.Concat(features.Warnings.Select(w => $"{w.Path}: {w.Reason}")).ToList();
         return (metrics, new RunSummary(features.Count, features.Skipped, allWarnings));
     }

@@ -26,7 +26,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
     public TrainResult Run(TrainRequest request, CancellationToken cancellation = default)
     {
         request.Options.Validate();
-        RejectOutputInsideData(request);
+        OutputFolder.Prepare(request.DataDir, request.OutDir, _logger);
         if (request.FineTune is not null && request.Strategy == "auto")
             throw new GraftException("--strategy auto and --finetune exclude each other: auto decides whether to " +
                                      "fine-tune; give one of them");
@@ -131,18 +131,6 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
                 "(the default) on it");
     }
 
-    static void RejectOutputInsideData(TrainRequest request)
-    {
-        var data = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.DataDir)) + Path.DirectorySeparatorChar;
-        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.OutDir)) + Path.DirectorySeparatorChar;
-        if (output.StartsWith(data, StringComparison.Ordinal))
-            throw new GraftException(
-                $"--out {request.OutDir} is inside the data folder {request.DataDir}, where it would be read as a " +
-                "class next time; write the model somewhere else");
-        if (File.Exists(request.OutDir))
-            throw new GraftException($"--out {request.OutDir} is a file; give a folder for the model and reports");
-    }
-
     // A class whose every file was skipped would still get an output of its own, never trained
     // on; and with no val image nothing can be measured or chosen honestly.
     internal static void RequireUsableImages(ImageFolderDataset data, FeatureSet train, FeatureSet val)
@@ -162,7 +150,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
 
     /// <summary>The metrics of <paramref name="head"/> on one split's features.</summary>
     public static SplitMetrics Measure(Classifier head, FeatureSet features, IReadOnlyList<string> classNames) =>
-        SplitMetrics.Compute(classNames, features.Labels, Probabilities.Of(head, features.Features));
+        SplitMetrics.Compute(classNames, features.Labels, Probabilities.LogOf(head, features.Features));
 
     static string HistoryCsv(IReadOnlyList<EpochRecord> history)
     {
@@ -177,10 +165,5 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
     }
 
     /// <summary>Writes a text file through a temporary file and a rename.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        var temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, text);
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void WriteAtomically(string path, string text) => AtomicFile.WriteText(path, text);
 }

@@ -29,16 +29,14 @@ public sealed record FineTuneCheckpoint(
     /// <summary>Writes the checkpoint to <paramref name="path"/> through a temporary file and a rename.</summary>
     public void Save(string path)
     {
-        var full = Path.GetFullPath(path);
-        var temporary = $"{full}.{Environment.ProcessId}.tmp";
         using var model = new MemoryStream();
         ModelFile.Write(Model, model);
         var state = JsonSerializer.SerializeToUtf8Bytes(State, ModelFile.Json);
         var identity = JsonSerializer.SerializeToUtf8Bytes(Identity, ModelFile.Json);
 
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        AtomicFile.Write(path, stream =>
         {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             void Put(ReadOnlySpan<byte> bytes)
             {
                 stream.Write(bytes);
@@ -62,9 +60,7 @@ public sealed record FineTuneCheckpoint(
             PutSection(OptimizerState);
             PutSection(model.GetBuffer().AsSpan(0, (int)model.Length));
             stream.Write(sha.GetHashAndReset());
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, full, overwrite: true);
+        });
     }
 
     /// <summary>Reads a checkpoint, with a clear <see cref="GraftException"/> when it is not a sound one.</summary>

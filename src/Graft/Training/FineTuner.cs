@@ -20,7 +20,7 @@ public sealed class FineTuner(ILogger? logger = null)
 {
     readonly ILogger _logger = logger ?? NullLogger.Instance;
 
-    /// <summary>Told when an epoch has the lowest val loss so far, with its val probabilities.</summary>
+    /// <summary>Told when an epoch has the lowest val loss so far, with its val log-probabilities.</summary>
     public Action<int, float[][]>? BestEpochReached { get; init; }
 
     /// <summary>Told after every completed epoch, with the optimizer, so a checkpoint can be written.</summary>
@@ -187,7 +187,7 @@ public sealed class FineTuner(ILogger? logger = null)
                 seen += count;
             }
 
-            var (valLoss, valAccuracy, probabilities) = MeasureVal(network, head, data, classes, options, valPrefix);
+            var (valLoss, valAccuracy, logProbabilities) = MeasureVal(network, head, data, classes, options, valPrefix);
             if (diverged || !double.IsFinite(valLoss))
             {
                 var reason = $"diverged at fine-tuning epoch {epoch} (the loss is no longer a finite number); " +
@@ -203,7 +203,7 @@ public sealed class FineTuner(ILogger? logger = null)
             state = new FineTuneState(epoch, isBest ? epoch : state.BestEpoch,
                 isBest ? valLoss : state.BestValLoss, history.ToList());
             if (isBest)
-                BestEpochReached?.Invoke(epoch, probabilities);
+                BestEpochReached?.Invoke(epoch, logProbabilities);
             if (options.Patience > 0 && epoch - state.BestEpoch >= options.Patience)
                 state = state with { StopReason = $"early stop: no better val loss for {options.Patience} epochs" };
             else if (epoch == options.Epochs)
@@ -220,24 +220,24 @@ public sealed class FineTuner(ILogger? logger = null)
     FineTuneState MeasureStart(TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes,
         FineTuneOptions options, ValPrefix? valPrefix)
     {
-        var (loss, accuracy, probabilities) = MeasureVal(network, head, data, classes, options, valPrefix);
+        var (loss, accuracy, logProbabilities) = MeasureVal(network, head, data, classes, options, valPrefix);
         var record = new EpochRecord(0, double.NaN, double.NaN, loss, accuracy, 0, true);
         Progress?.Report(record);
-        BestEpochReached?.Invoke(0, probabilities);
+        BestEpochReached?.Invoke(0, logProbabilities);
         return new FineTuneState(0, 0, double.IsFinite(loss) ? loss : double.PositiveInfinity, [record]);
     }
 
-    static (double Loss, double Accuracy, float[][] Probabilities) MeasureVal(
+    static (double Loss, double Accuracy, float[][] LogProbabilities) MeasureVal(
         TorchResNet network, Classifier head, FineTuneData data, IReadOnlyList<string> classes,
         FineTuneOptions options, ValPrefix? valPrefix)
     {
-        var probabilities = valPrefix?.Classify(network, head, data.Layer)
+        var logProbabilities = valPrefix?.Classify(network, head, data.Layer)
                             ?? Classify(network, head, data.Val, data.Preprocessing, data.Layer, options.BatchSize);
-        var metrics = SplitMetrics.Compute(classes, data.ValLabels, probabilities);
-        return (metrics.Loss, metrics.Accuracy, probabilities);
+        var metrics = SplitMetrics.Compute(classes, data.ValLabels, logProbabilities);
+        return (metrics.Loss, metrics.Accuracy, logProbabilities);
     }
 
-    /// <summary>Class probabilities of images already at the input size, in eval mode.</summary>
+    /// <summary>Class log-probabilities of images already at the input size, in eval mode.</summary>
     public static float[][] Classify(TorchResNet network, Classifier head, IReadOnlyList<DecodedImage> images,
         Backbones.Preprocessing preprocessing, string layer, int batchSize)
     {
@@ -260,7 +260,7 @@ public sealed class FineTuner(ILogger? logger = null)
             for (var k = 0; k < count; k++)
                 features.Add(flat.AsSpan(k * dim, dim).ToArray());
         }
-        return Probabilities.Of(head, features.ToArray());
+        return Probabilities.LogOf(head, features.ToArray());
     }
 
     /// <summary>
@@ -310,7 +310,7 @@ public sealed class FineTuner(ILogger? logger = null)
             return new ValPrefix(batches, firstStage);
         }
 
-        /// <summary>Class probabilities of the val images, in eval mode, as <see cref="FineTuner.Classify"/> gives.</summary>
+        /// <summary>Class log-probabilities of the val images, in eval mode, as <see cref="FineTuner.Classify"/> gives.</summary>
         public float[][] Classify(TorchResNet network, Classifier head, string layer)
         {
             network.SetTraining(false);
@@ -326,7 +326,7 @@ public sealed class FineTuner(ILogger? logger = null)
                 for (var k = 0; k < count; k++)
                     features.Add(flat.AsSpan(k * dim, dim).ToArray());
             }
-            return Probabilities.Of(head, features.ToArray());
+            return Probabilities.LogOf(head, features.ToArray());
         }
 
         public void Dispose() => _batches.ForEach(b => b.Dispose());

@@ -42,6 +42,7 @@ internal sealed class StateDictFile : IDisposable
         var file = new StateDictFile(path, stream);
         try
         {
+            file.RequireTorchSave();
             file.ReadIndex();
             return file;
         }
@@ -84,6 +85,28 @@ internal sealed class StateDictFile : IDisposable
         "TensorConstructorArgs", BindingFlags.NonPublic | BindingFlags.Public);
     static readonly PropertyInfo? LazyShape = LazyEntry?.GetProperty("Shape");
     static readonly MethodInfo? LazyRead = LazyEntry?.GetMethod("ReadTensorFromStream", Type.EmptyTypes);
+
+    // torch.save writes a zip archive (PyTorch 1.6 on) or, before that, a bare pickle stream.
+    // Anything else is named for what it is, rather than left to the unpickler's guesses.
+    void RequireTorchSave()
+    {
+        Span<byte> head = stackalloc byte[8];
+        var read = _stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        _stream.Position = 0;
+        head = head[..read];
+        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith([(byte)0x80]))
+            return;
+        var what = head.StartsWith("GRAFTMDL"u8)
+            ? "is a model trained by Graft, not a pretrained network; give it to graft evaluate or graft predict"
+            : head.StartsWith("GRAFTCKP"u8)
+                ? "is a Graft fine-tuning checkpoint, not a pretrained network; repeat the train command that " +
+                  "wrote it with --resume to continue that run"
+                : read == 0
+                    ? "is empty"
+                    : "is not a checkpoint written by torch.save (which writes a zip archive)";
+        throw new GraftException(
+            $"{Path} {what}. --backbone takes a torchvision .pth state_dict or an .onnx model (see graft backbones)");
+    }
 
     void ReadIndex()
     {
