@@ -85,6 +85,32 @@ public class AwkwardImageFileTests
     }
 
     [SharedDataFact]
+    public void ATruncatedFilesWarningComesBackFromTheCache()
+    {
+        using var folder = new TempFolder();
+        var cache = new FeatureCache(folder.Path);
+        var images = new[] { "truncated_jpeg.jpg", "hopper.jpg" }.Select((name, i) => new LabeledImage(Awkward(name), i))
+            .ToList();
+        static string[] Warned(FeatureSet set) => set.Warnings.Select(w => Path.GetFileName(w.Path)).ToArray();
+
+        using var extractor = new ChannelMeanExtractor();
+        var pipeline = new FeaturePipeline(extractor, cache);
+        var first = pipeline.Extract(images);
+        var again = pipeline.Extract(images);
+        Assert.Equal(2, again.FromCache);
+        Assert.Equal(["truncated_jpeg.jpg"], Warned(first));
+        Assert.Equal(first.Warnings, again.Warnings);
+
+        using var torch = TorchFeatureExtractor.OpenEmbeddedResNet18();
+        var stages = new StageFeaturePipeline(torch, cache);
+        var computed = stages.Extract(images, ["layer4"])["layer4"];
+        var cached = stages.Extract(images, ["layer2", "layer4"]);
+        Assert.Equal(2, cached["layer2"].FromCache);
+        Assert.Equal(["truncated_jpeg.jpg"], Warned(computed));
+        Assert.All(cached.Values, set => Assert.Equal(computed.Warnings, set.Warnings));
+    }
+
+    [SharedDataFact]
     public void RotatesTheRealOrientationSixFileUpright()
     {
         var resize = new ResizeSpec("stretch", 128, 128);

@@ -58,7 +58,8 @@ public class FeatureCacheTests
         using var folder = new TempFolder();
         var cache = new FeatureCache(folder.Path);
         cache.Put("k", "abcdef", [1f, 2f, 3f]);
-        Assert.Equal([1f, 2f, 3f], cache.TryGet("k", "abcdef", 3));
+        Assert.Equal([1f, 2f, 3f], cache.TryGet("k", "abcdef", 3)!.Features);
+        Assert.Null(cache.TryGet("k", "abcdef", 3)!.Warning);
         Assert.Null(cache.TryGet("k", "abcdef", 4));
 
         var file = Directory.GetFiles(folder.Path, "*.f32", SearchOption.AllDirectories).Single();

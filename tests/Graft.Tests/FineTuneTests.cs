@@ -92,6 +92,29 @@ public class FineTuneTests
         Assert.NotEqual(weight, Values(network, "layer4.2.conv2.weight"));
     }
 
+    [Theory]
+    [InlineData("last:1", 1, false)]
+    [InlineData("last:4", 4, false)]
+    [InlineData("all", 4, true)]
+    [InlineData("last:0", 0, false)]
+    [InlineData("last:5", 0, false)]
+    [InlineData("last:01", 0, false)]
+    [InlineData("last:1 ", 0, false)]
+    [InlineData("last: 1", 0, false)]
+    [InlineData("Last:1", 0, false)]
+    public void FineTuneStagesAreReadExactly(string text, int stages, bool stem)
+    {
+        if (stages == 0)
+        {
+            var error = Assert.Throws<GraftException>(() => FineTuneOptions.Parse(text));
+            Assert.Contains($"'{text}'", error.Message);
+            return;
+        }
+        var options = FineTuneOptions.Parse(text);
+        Assert.Equal((stages, stem), (options.Stages, options.Stem));
+        Assert.Equal(text, options.Describe());
+    }
+
     [Fact]
     public void BackboneLearnsAtAFractionOfTheHeadRate()
     {
@@ -348,6 +371,14 @@ public class FineTuneTests
         Assert.Contains("--seed 0 there, 5 here", options);
         Assert.Contains("--finetune-epochs 3 there, 4 here", options);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(options, "--seed"));
+
+        // --patience 7 given to both phases, whose defaults differ: each is named with its phase.
+        var patience = Refusal(request with
+        {
+            Options = request.Options with { Patience = 7 }, FineTune = request.FineTune! with { Patience = 7 },
+        });
+        Assert.Contains($"--patience (head) {request.Options.Patience} there, 7 here", patience);
+        Assert.Contains($"--patience (fine-tuning) {request.FineTune!.Patience} there, 7 here", patience);
         Assert.Contains("--head linear there, mlp here", Refusal(request with { Head = HeadSpec.Of("mlp") }));
     }
 

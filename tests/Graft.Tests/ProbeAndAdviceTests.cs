@@ -242,5 +242,20 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
         Assert.Contains("\"why\": \"Small data set, similar to ImageNet", json);
     }
 
+    [SharedDataFact]
+    public void FineTuningOptionsNeedFineTuningOrAutoWhichSaysWhenItDoesNotUseThem()
+    {
+        var frozen = Graft("train", sample.Data, "--out", sample.NewOut(), "--cache", sample.Cache,
+            "--finetune-epochs", "2");
+        Assert.Equal(1, frozen.ExitCode);
+        Assert.Contains("--finetune-epochs applies to fine-tuning", frozen.Stderr);
+
+        // The small ants-and-bees sample gets a frozen head, so the fine-tuning epochs go unused.
+        var auto = Graft("train", sample.Data, "--out", sample.NewOut(), "--cache", sample.Cache,
+            "--strategy", "auto", "--finetune-epochs", "2");
+        Assert.True(auto.ExitCode == 0, auto.Stderr);
+        Assert.Contains("fine-tuning options given are not used", auto.Stderr);
+    }
+
     static GraftProcess.Outcome Graft(params string[] args) => GraftProcess.Run(TimeSpan.FromMinutes(2), args);
 }

@@ -38,10 +38,8 @@ public static class EvaluateCommand
                     using var predictor = Predictor.Open(parsed.GetValue(model)!, featureCache, observer, logger);
                     return predictor.Evaluate(folder, cancellation);
                 });
-                foreach (var warning in summary.Warnings)
-                    logger.LogWarningLine(warning);
 
-                Console.Out.WriteLine($"{folder}: accuracy {metrics.Accuracy:F4}, loss {metrics.Loss:F4}, {metrics.Images} images");
+                Console.Out.WriteLine($"{folder}: accuracy {metrics.Accuracy:F4}, loss {metrics.Loss:F4}, {Counted.Of(metrics.Images, "image")}");
                 if (!mode.Quiet)
                     Reports.PrintPerClass(folder, metrics);
                 if (parsed.GetValue(output) is { } path)

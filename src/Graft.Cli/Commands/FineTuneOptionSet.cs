@@ -55,33 +55,32 @@ public sealed class FineTuneOptionSet
 
     /// <summary>
     /// The fine-tuning options, or null without --finetune. The shared --batch-size, --schedule,
-    /// --patience and --seed apply to fine-tuning too when given.
+    /// --patience and --seed apply to fine-tuning too when given. With <paramref name="auto"/>
+    /// (--strategy auto, which chooses the stages) the settings are read without --finetune.
     /// </summary>
-    public FineTuneOptions? Read(ParseResult parsed, TrainOptions head, int? batchSize, string? schedule, int? patience)
+    public (FineTuneOptions? Options, FineTuneSettings Settings) Read(ParseResult parsed, TrainOptions head,
+        int? batchSize, string? schedule, int? patience, bool auto)
     {
-        var text = parsed.GetValue(_fineTune);
-        if (text is null)
+        var settings = new FineTuneSettings
         {
-            var stray = new Option[] { _epochs, _lr, _factor, _optimizer, _augment, _batchNorm }
-                .FirstOrDefault(option => parsed.GetResult(option) is not null);
-            if (stray is not null)
-                throw new GraftException($"{stray.Name} applies to fine-tuning; give --finetune last:N or all as well");
-            return null;
-        }
-
-        var defaults = FineTuneOptions.Parse(text);
-        return defaults with
-        {
-            Epochs = parsed.GetValue(_epochs) ?? defaults.Epochs,
-            LearningRate = parsed.GetValue(_lr) ?? defaults.LearningRate,
-            BackboneLrFactor = parsed.GetValue(_factor) ?? defaults.BackboneLrFactor,
-            Optimizer = parsed.GetValue(_optimizer) ?? defaults.Optimizer,
-            Augment = parsed.GetValue(_augment) ?? defaults.Augment,
-            BatchNorm = parsed.GetValue(_batchNorm) ?? defaults.BatchNorm,
-            BatchSize = batchSize ?? defaults.BatchSize,
-            Schedule = schedule ?? defaults.Schedule,
-            Patience = patience ?? defaults.Patience,
-            Seed = head.Seed,
+            Epochs = parsed.GetValue(_epochs),
+            LearningRate = parsed.GetValue(_lr),
+            BackboneLrFactor = parsed.GetValue(_factor),
+            Optimizer = parsed.GetValue(_optimizer),
+            Augment = parsed.GetValue(_augment),
+            BatchNorm = parsed.GetValue(_batchNorm),
+            BatchSize = batchSize,
+            Schedule = schedule,
+            Patience = patience,
         };
+        var text = parsed.GetValue(_fineTune);
+        if (text is not null)
+            return (settings.For(text, head.Seed), settings);
+        var stray = new Option[] { _epochs, _lr, _factor, _optimizer, _augment, _batchNorm }
+            .FirstOrDefault(option => parsed.GetResult(option) is not null);
+        if (stray is not null && !auto)
+            throw new GraftException($"{stray.Name} applies to fine-tuning; give --finetune last:N or all as well " +
+                                     "(or --strategy auto, which fine-tunes where the data calls for it)");
+        return (null, settings);
     }
 }

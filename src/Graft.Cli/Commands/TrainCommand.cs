@@ -85,6 +85,8 @@ public static class TrainCommand
                     Patience = parsed.GetValue(patience) ?? defaults.Patience,
                     Seed = parsed.GetValue(seed),
                 };
+                var (fineTuneOptions, fineTuneSettings) = fineTune.Read(parsed, options, parsed.GetValue(batch),
+                    parsed.GetValue(schedule), parsed.GetValue(patience), parsed.GetValue(strategy) == "auto");
                 var request = new TrainRequest
                 {
                     DataDir = parsed.GetValue(data)!, OutDir = parsed.GetValue(output)!, Head = spec, Options = options,
@@ -93,8 +95,7 @@ public static class TrainCommand
                     Onnx = new ImageModelOptions(parsed.GetValue(onnxOutput), ParseRgb("--mean", parsed.GetValue(mean)),
                         ParseRgb("--std", parsed.GetValue(std)), parsed.GetValue(size)),
                     Layer = parsed.GetValue(layer), Strategy = parsed.GetValue(strategy)!,
-                    FineTune = fineTune.Read(parsed, options, parsed.GetValue(batch), parsed.GetValue(schedule),
-                        parsed.GetValue(patience)),
+                    FineTune = fineTuneOptions, FineTuneSettings = fineTuneSettings,
                     Resume = fineTune.Resume(parsed),
                 };
                 if (request.Strategy == "auto" && parsed.GetValue(layer) is not null)
@@ -121,12 +122,12 @@ public static class TrainCommand
                 Console.Out.WriteLine($"Strategy (auto): {chosen.Chosen}. Why: {chosen.Why}");
             var training = result.Metrics.Training;
             Console.Out.WriteLine(training.FineTuneEpochs is { } fineTuneEpochs
-                ? $"Head {training.Head} on {training.Backbone}/{training.Layer}: {training.HeadEpochs} head epochs " +
-                  $"(best {training.HeadBestEpoch}), then {fineTuneEpochs} fine-tuning epochs; kept " +
+                ? $"Head {training.Head} on {training.Backbone}/{training.Layer}: {Counted.Of(training.HeadEpochs, "head epoch")} " +
+                  $"(best {training.HeadBestEpoch}), then {Counted.Of(fineTuneEpochs, "fine-tuning epoch")}; kept " +
                   (training.BestPhase == "head"
                       ? $"head epoch {training.HeadBestEpoch} (fine-tuning did not lower the val loss)"
                       : $"fine-tuning epoch {training.BestEpoch} (lowest val loss)") + $"; {training.StopReason}"
-                : $"Head {training.Head} on {training.Backbone}/{training.Layer}: {training.EpochsRun} epochs, " +
+                : $"Head {training.Head} on {training.Backbone}/{training.Layer}: {Counted.Of(training.EpochsRun, "epoch")}, " +
                   $"kept epoch {training.BestEpoch} (lowest val loss); {training.StopReason}");
             Reports.PrintSplits(result.Metrics);
             Reports.PrintPerClass("val", result.Metrics.Val);

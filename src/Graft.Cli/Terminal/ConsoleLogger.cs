@@ -37,8 +37,4 @@ public sealed class ConsoleLogger(OutputMode mode) : ILogger
         lock (Console.Error)
             Console.Error.WriteLine(prefix + formatter(state, exception));
     }
-
-    /// <summary>Logs one warning line that the library returned rather than logged.</summary>
-    public void LogWarningLine(string text) =>
-        Log(LogLevel.Warning, default, text, null, (state, _) => state);
 }

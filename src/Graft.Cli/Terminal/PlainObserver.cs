@@ -15,7 +15,7 @@ public sealed class PlainObserver(OutputMode mode) : IRunObserver
     public void ExtractionStarted(string split, int total)
     {
         _lastTenth = -1;
-        Say($"{split}: {total} images");
+        Say($"{split}: {Counted.Of(total, "image")}");
     }
 
     /// <inheritdoc />
@@ -33,7 +33,7 @@ public sealed class PlainObserver(OutputMode mode) : IRunObserver
     {
         // Long runs show about ten epochs in a log; --verbose shows each.
         _epochEvery = mode.Verbose || epochs <= 20 ? 1 : (epochs + 9) / 10;
-        Say($"training for up to {epochs} epochs" + (_epochEvery > 1 ? $" (epoch 1 and every {_epochEvery}th shown; --verbose for all)" : ""));
+        Say($"training for up to {Counted.Of(epochs, "epoch")}" + (_epochEvery > 1 ? $" (epoch 1 and every {_epochEvery}th shown; --verbose for all)" : ""));
     }
 
     /// <inheritdoc />

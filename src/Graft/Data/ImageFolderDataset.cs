@@ -102,7 +102,11 @@ public sealed class ImageFolderDataset
         if (unknown.Count > 0)
             throw new GraftException(
                 $"{Path.Combine(folder, unknown[0])}: class not in train (train has: {string.Join(", ", classNames)})" +
-                (unknown.Count > 1 ? $"; also unknown: {string.Join(", ", unknown.Skip(1))}" : ""));
+                (unknown.Count > 1 ? $"; also unknown: {string.Join(", ", unknown.Skip(1))}" : "") +
+                (FirstExisting(folder, "val", "valid", "validation", "test") is { } split &&
+                 unknown.Contains(Path.GetFileName(split))
+                    ? $". {folder} holds a whole data set's splits; give one of them, such as {split}"
+                    : ""));
 
         foreach (var missing in classNames.Where(name => !classes.ContainsKey(name)))
             warnings.Add($"{folder}: has no images of class '{missing}'; its accuracy there is not measured");

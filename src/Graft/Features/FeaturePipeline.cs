@@ -62,7 +62,9 @@ public sealed class FeaturePipeline(IFeatureExtractor extractor, FeatureCache? c
                     var cached = cache?.TryGet(key, hash, backbone.FeatureDim);
                     if (cached is not null)
                     {
-                        results[i] = cached;
+                        results[i] = cached.Features;
+                        if (cached.Warning is not null)
+                            warnings[i] = new SkippedImage(path, "decoded with a warning", cached.Warning);
                         Interlocked.Increment(ref fromCache);
                         progress?.Report(new ExtractionProgress(Interlocked.Increment(ref done), images.Count, fromCache));
                         return;
@@ -93,7 +95,7 @@ public sealed class FeaturePipeline(IFeatureExtractor extractor, FeatureCache? c
         foreach (var (index, hash, input) in work.Reader.ReadAllAsync(cancellation).ToBlockingEnumerable(cancellation))
         {
             var features = extractor.Extract(input);
-            cache?.Put(key, hash, features);
+            cache?.Put(key, hash, features, warnings.TryGetValue(index, out var warning) ? warning.Reason : null);
             results[index] = features;
             computed++;
             progress?.Report(new ExtractionProgress(Interlocked.Increment(ref done), images.Count, fromCache));

@@ -82,7 +82,7 @@ public sealed class StageFeaturePipeline(
                     var i = start + toRun[k];
                     foreach (var (stage, perImage) in features)
                     {
-                        cache?.Put(keys[stage], pending[toRun[k]]!.Value.Hash, perImage[k]);
+                        cache?.Put(keys[stage], pending[toRun[k]]!.Value.Hash, perImage[k], warnings[i]?.Reason);
                         if (results.TryGetValue(stage, out var slots))
                             slots[i] = perImage[k];
                     }
@@ -135,7 +135,9 @@ public sealed class StageFeaturePipeline(
         if (cached.Values.All(features => features is not null))
         {
             foreach (var (layer, features) in cached)
-                results[layer][index] = features;
+                results[layer][index] = features!.Features;
+            if (cached.Values.Select(features => features!.Warning).FirstOrDefault(w => w is not null) is { } reason)
+                warning = new SkippedImage(path, "decoded with a warning", reason);
             return null;
         }
 

@@ -125,7 +125,7 @@ public sealed record Advice
         var reasons = new List<string>();
 
         var small = smallestClassImages < LargeImagesPerClass;
-        reasons.Add($"the smallest class has {smallestClassImages} training images " +
+        reasons.Add($"the smallest class has {Counted.Of(smallestClassImages, "training image")} " +
             $"({(small ? "fewer than" : "at least")} {LargeImagesPerClass}): {(small ? "small" : "large")}");
 
         var tooSmall = TooSmallToJudgeBecause(top, randomTop, valImages, smallestValClassImages);

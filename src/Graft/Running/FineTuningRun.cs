@@ -146,8 +146,8 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
                 cancellation);
             var epochs = final.Epoch - startEpoch;
             if (epochs > 0)
-                _logger.LogInformation("Fine-tuning: {Epochs} epochs in {Seconds:F1} s, {Rate:F1} training images/s",
-                    epochs, clock.Elapsed.TotalSeconds, epochs * tuneData.Train.Count / clock.Elapsed.TotalSeconds);
+                _logger.LogInformation("Fine-tuning: {Epochs} in {Seconds:F1} s, {Rate:F1} training images/s",
+                    Counted.Of(epochs, "epoch"), clock.Elapsed.TotalSeconds, epochs * tuneData.Train.Count / clock.Elapsed.TotalSeconds);
             if (final.Interrupted)
                 throw new GraftException(
                     $"interrupted during fine-tuning epoch {final.Epoch + 1}; {modelPath} holds the best epoch " +

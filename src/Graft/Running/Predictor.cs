@@ -15,6 +15,7 @@ public sealed class Predictor : IDisposable
     readonly IFeatureExtractor _extractor;
     readonly Classifier _head;
     readonly FeatureSource _source;
+    readonly ILogger _logger;
 
     Predictor(GraftModel model, IFeatureExtractor extractor, FeatureCache? cache, IRunObserver observer, ILogger logger)
     {
@@ -22,6 +23,7 @@ public sealed class Predictor : IDisposable
         _extractor = extractor;
         _head = model.CreateHead();
         _source = new FeatureSource(extractor, cache, observer, logger);
+        _logger = logger;
     }
 
     /// <summary>The loaded model.</summary>
@@ -55,6 +57,8 @@ public sealed class Predictor : IDisposable
     {
         var warnings = new List<string>();
         var images = ImageFolderDataset.ReadLabelled(folder, ClassNames, warnings, []);
+        foreach (var warning in warnings)
+            _logger.LogWarning("{Warning}", warning);
         var features = _source.Extract(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), images,
             cancellation);
         var metrics = SplitMetrics.Compute(ClassNames, features.Labels, Probabilities.LogOf(_head, features.Features));

@@ -58,6 +58,12 @@ public sealed record TrainRequest
     /// <summary>Fine-tune the backbone after training the head; null keeps it frozen.</summary>
     public FineTuneOptions? FineTune { get; init; }
 
+    /// <summary>
+    /// Fine-tuning settings for when <c>--strategy auto</c> chooses to fine-tune (it chooses the
+    /// stages); the defaults where null.
+    /// </summary>
+    public FineTuneSettings? FineTuneSettings { get; init; }
+
     /// <summary>Continue an interrupted fine-tuning run from the checkpoint in <see cref="OutDir"/>.</summary>
     public bool Resume { get; init; }
 }

@@ -42,8 +42,14 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         };
         if (strategy is not null)
             request = request with { Layer = strategy.Layer, Choice = strategy };
+        if (strategy is { FineTune: null } && request.FineTuneSettings is { AnyOwn: true })
+            _logger.LogWarning("--strategy auto chose a head on frozen features, so the fine-tuning options given " +
+                               "are not used");
         if (strategy?.FineTune is { } advised && request.FineTune is null)
-            request = request with { FineTune = FineTuneOptions.Parse(advised) with { Seed = request.Options.Seed } };
+            request = request with
+            {
+                FineTune = (request.FineTuneSettings ?? new FineTuneSettings()).For(advised, request.Options.Seed),
+            };
         if (request.FineTune is not null)
             return new FineTuningRun(_logger, _observer).Run(request, cancellation);
         if (request.Resume)

@@ -72,9 +72,8 @@ public sealed record FineTuneOptions
     {
         if (text == "all")
             return new FineTuneOptions { Stages = 4, Stem = true };
-        if (text.StartsWith("last:", StringComparison.Ordinal)
-            && int.TryParse(text.AsSpan(5), out var stages) && stages is >= 1 and <= 4)
-            return new FineTuneOptions { Stages = stages };
+        if (text is "last:1" or "last:2" or "last:3" or "last:4")
+            return new FineTuneOptions { Stages = text[^1] - '0' };
         throw new GraftException(
             $"--finetune '{text}' is not known (use last:1 for layer4, up to last:4, or all)");
     }
@@ -111,5 +110,62 @@ public sealed record FineTuneOptions
             throw new GraftException($"--schedule '{Schedule}' is not known (use none, step or cosine)");
         if (Patience < 0) throw new GraftException($"--patience must be 0 or more (got {Patience})");
         if (!(WeightDecay >= 0)) throw new GraftException($"weight decay must be 0 or more (got {WeightDecay})");
+    }
+}
+
+/// <summary>
+/// Fine-tuning settings given apart from the stages, as with <c>--strategy auto</c>, which chooses
+/// whether and how far to fine-tune; each null keeps the default of the stages chosen.
+/// </summary>
+public sealed record FineTuneSettings
+{
+    /// <summary>See <see cref="FineTuneOptions.Epochs"/>.</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.LearningRate"/>.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.BackboneLrFactor"/>.</summary>
+    public double? BackboneLrFactor { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.Optimizer"/>.</summary>
+    public string? Optimizer { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.Augment"/>.</summary>
+    public string? Augment { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.BatchNorm"/>.</summary>
+    public string? BatchNorm { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.BatchSize"/>.</summary>
+    public int? BatchSize { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.Schedule"/>.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>See <see cref="FineTuneOptions.Patience"/>.</summary>
+    public int? Patience { get; init; }
+
+    /// <summary>True when a setting that only fine-tuning uses is given (batch size, schedule and patience are shared).</summary>
+    public bool AnyOwn => Epochs is not null || LearningRate is not null || BackboneLrFactor is not null ||
+                          Optimizer is not null || Augment is not null || BatchNorm is not null;
+
+    /// <summary>The options of <paramref name="stages"/> (last:N or all) with these settings and <paramref name="seed"/>.</summary>
+    public FineTuneOptions For(string stages, int seed)
+    {
+        var defaults = FineTuneOptions.Parse(stages);
+        return defaults with
+        {
+            Epochs = Epochs ?? defaults.Epochs,
+            LearningRate = LearningRate ?? defaults.LearningRate,
+            BackboneLrFactor = BackboneLrFactor ?? defaults.BackboneLrFactor,
+            Optimizer = Optimizer ?? defaults.Optimizer,
+            Augment = Augment ?? defaults.Augment,
+            BatchNorm = BatchNorm ?? defaults.BatchNorm,
+            BatchSize = BatchSize ?? defaults.BatchSize,
+            Schedule = Schedule ?? defaults.Schedule,
+            Patience = Patience ?? defaults.Patience,
+            Seed = seed,
+        };
     }
 }

@@ -205,7 +205,7 @@ public sealed class FineTuner(ILogger? logger = null)
             if (isBest)
                 BestEpochReached?.Invoke(epoch, logProbabilities);
             if (options.Patience > 0 && epoch - state.BestEpoch >= options.Patience)
-                state = state with { StopReason = $"early stop: no better val loss for {options.Patience} epochs" };
+                state = state with { StopReason = $"early stop: no better val loss for {Counted.Of(options.Patience, "epoch")}" };
             else if (epoch == options.Epochs)
                 state = state with { StopReason = "completed all epochs" };
             Progress?.Report(record);

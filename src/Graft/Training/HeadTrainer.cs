@@ -117,7 +117,7 @@ public sealed class HeadTrainer(ILogger? logger = null)
 
             if (options.Patience > 0 && epoch - bestEpoch >= options.Patience)
             {
-                stopReason = $"early stop: no better val loss for {options.Patience} epochs";
+                stopReason = $"early stop: no better val loss for {Counted.Of(options.Patience, "epoch")}";
                 break;
             }
         }

@@ -89,6 +89,21 @@ public sealed record RunIdentity
                 differences.Add(entry);
         }
 
+        // An option both phases take (--patience, --batch-size, ...) is named once when it differs
+        // alike in both, and with its phase when not.
+        void ComparePhases(string name, object? headThere, object? headHere, object? fineThere, object? fineHere)
+        {
+            var head = (Text(headThere), Text(headHere));
+            var fine = (Text(fineThere), Text(fineHere));
+            if (head == fine)
+            {
+                Compare(name, headThere, headHere);
+                return;
+            }
+            Compare($"{name} (head)", headThere, headHere);
+            Compare($"{name} (fine-tuning)", fineThere, fineHere);
+        }
+
         Compare("DATA", DataDir, now.DataDir);
         Compare("classes", string.Join(", ", Classes), string.Join(", ", now.Classes));
         if (TrainImages != now.TrainImages || ValImages != now.ValImages)
@@ -104,17 +119,17 @@ public sealed record RunIdentity
         Compare("--dropout", Head.Dropout, now.Head.Dropout);
 
         var (t, n) = (Training, now.Training);
+        var (f, g) = (FineTune, now.FineTune);
         Compare("--epochs", t.Epochs, n.Epochs);
-        Compare("--batch-size", t.BatchSize, n.BatchSize);
         Compare("--lr", t.LearningRate, n.LearningRate);
         Compare("--weight-decay", t.WeightDecay, n.WeightDecay);
-        Compare("--schedule", t.Schedule, n.Schedule);
-        Compare("step size", t.StepSize, n.StepSize);
-        Compare("gamma", t.Gamma, n.Gamma);
-        Compare("--patience", t.Patience, n.Patience);
-        Compare("--seed", t.Seed, n.Seed);
+        ComparePhases("--batch-size", t.BatchSize, n.BatchSize, f.BatchSize, g.BatchSize);
+        ComparePhases("--schedule", t.Schedule, n.Schedule, f.Schedule, g.Schedule);
+        ComparePhases("step size", t.StepSize, n.StepSize, f.StepSize, g.StepSize);
+        ComparePhases("gamma", t.Gamma, n.Gamma, f.Gamma, g.Gamma);
+        ComparePhases("--patience", t.Patience, n.Patience, f.Patience, g.Patience);
+        ComparePhases("--seed", t.Seed, n.Seed, f.Seed, g.Seed);
 
-        var (f, g) = (FineTune, now.FineTune);
         Compare("--finetune", f.Describe(), g.Describe());
         Compare("--finetune-epochs", f.Epochs, g.Epochs);
         Compare("--finetune-lr", f.LearningRate, g.LearningRate);
@@ -124,12 +139,6 @@ public sealed record RunIdentity
         Compare("backbone weight decay", f.WeightDecay, g.WeightDecay);
         Compare("--augment", f.Augment, g.Augment);
         Compare("--finetune-bn", f.BatchNorm, g.BatchNorm);
-        Compare("--batch-size", f.BatchSize, g.BatchSize);
-        Compare("--schedule", f.Schedule, g.Schedule);
-        Compare("step size", f.StepSize, g.StepSize);
-        Compare("gamma", f.Gamma, g.Gamma);
-        Compare("--patience", f.Patience, g.Patience);
-        Compare("--seed", f.Seed, g.Seed);
         return differences;
     }
 
