@@ -116,6 +116,18 @@ public class FineTuneTests
     }
 
     [Fact]
+    public void SettingsGivenWithoutStagesApplyToTheStagesChosenLater()
+    {
+        var settings = new FineTuneSettings { Epochs = 2, Optimizer = "sgd", Patience = 1 };
+        var all = settings.For("all", seed: 7);
+        Assert.Equal((4, true, 2, "sgd", 1, 7), (all.Stages, all.Stem, all.Epochs, all.Optimizer, all.Patience, all.Seed));
+        var defaults = FineTuneOptions.Parse("all");
+        Assert.Equal((defaults.LearningRate, defaults.Augment, defaults.BatchSize), (all.LearningRate, all.Augment, all.BatchSize));
+        Assert.True(settings.AnyOwn);
+        Assert.False(new FineTuneSettings { Patience = 3, BatchSize = 8 }.AnyOwn);
+    }
+
+    [Fact]
     public void BackboneLearnsAtAFractionOfTheHeadRate()
     {
         using var network = TorchResNet.FromEmbeddedOnnx(EmbeddedResNet18.ModelPath);
