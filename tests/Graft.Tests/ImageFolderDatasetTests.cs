@@ -25,6 +25,18 @@ public class ImageFolderDatasetTests
     }
 
     [Fact]
+    public void SplitFoldersAreFoundInAnyCase()
+    {
+        using var folder = new TempFolder();
+        Touch(folder, "Train/ants/a.jpg", "Train/bees/b.jpg", "VAL/ants/a2.jpg", "VAL/bees/b2.jpg", "Test/ants/a3.jpg");
+        var data = ImageFolderDataset.Load(folder.Path);
+        Assert.Equal(["ants", "bees"], data.ClassNames);
+        Assert.False(data.ValIsSplit);
+        Assert.Equal(["a2.jpg", "b2.jpg"], data.Val.Select(i => Path.GetFileName(i.Path)).Order());
+        Assert.Equal("a3.jpg", Path.GetFileName(Assert.Single(data.Test!).Path));
+    }
+
+    [Fact]
     public void ValClassMissingFromTrainIsAnErrorNamingIt()
     {
         using var folder = new TempFolder();
@@ -69,7 +81,8 @@ public class ImageFolderDatasetTests
     {
         using var folder = new TempFolder();
         Touch(folder, "ants/a.jpg", "ants/.DS_Store", "ants/Thumbs.db", "ants/.ipynb_checkpoints/a-checkpoint.jpg",
-            "bees/b.jpg", "bees/._b.jpg", ".ipynb_checkpoints/x.jpg", "ants/b.jpg", "bees/c.jpg");
+            "bees/b.jpg", "bees/._b.jpg", ".ipynb_checkpoints/x.jpg", "ants/b.jpg", "bees/c.jpg", "@eaDir/x.jpg",
+            "bees/@eaDir/c.jpg@SynoEAStream");
         var data = ImageFolderDataset.Load(folder.Path, valFraction: 0.5);
         var all = data.Train.Concat(data.Val).Select(i => Path.GetFileName(i.Path)).Order().ToList();
         Assert.Equal(["a.jpg", "b.jpg", "b.jpg", "c.jpg"], all);

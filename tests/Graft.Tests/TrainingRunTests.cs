@@ -85,14 +85,35 @@ public class TrainingRunTests(SharedCacheFixture shared) : IClassFixture<SharedC
         Assert.Contains("is a file, so the folder cannot be made", error.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refused after {clock.Elapsed}");
 
-        // One left by a killed process (no such PID), one of a process still writing (this one).
+        // Left by a killed process (no such PID): Graft's own is removed, a user's file of that shape is not.
         var dead = Path.Combine(outDir, "checkpoint.2147483646.tmp");
-        var live = Path.Combine(outDir, $"notes.txt.{Environment.ProcessId}.tmp");
+        var users = Path.Combine(outDir, "notes.2147483646.tmp");
         File.WriteAllText(dead, "half");
-        File.WriteAllText(live, "half");
+        File.WriteAllText(users, "mine");
         Train("hymenoptera_data", outDir: outDir);
         Assert.False(File.Exists(dead));
-        Assert.True(File.Exists(live));
+        Assert.True(File.Exists(users));
+
+        // Through a link to the data folder, --out is still inside it.
+        var link = Path.Combine(outDir, "data-link");
+        Directory.CreateSymbolicLink(link, SharedData.Data("hymenoptera_data"));
+        error = Assert.Throws<GraftException>(() => Train("hymenoptera_data", outDir: Path.Combine(link, "m")));
+        Assert.Contains("inside the data folder", error.Message);
+    }
+
+    [SharedDataFact]
+    public void ASecondRunIntoAFolderInUseIsRefused()
+    {
+        var outDir = shared.NewOut();
+        using (OutputFolder.Claim(outDir))
+        {
+            var error = Assert.Throws<GraftException>(() => Train("hymenoptera_data", outDir: outDir));
+            Assert.Contains("in use by another graft train run", error.Message);
+            Assert.False(File.Exists(Path.Combine(outDir, "model")));
+        }
+        Train("hymenoptera_data", outDir: outDir);
+        Assert.True(File.Exists(Path.Combine(outDir, "model")));
+        Assert.False(File.Exists(Path.Combine(outDir, ".graft-lock")));
     }
 
     [SharedDataFact]

@@ -5,7 +5,7 @@ public static class ClassFolders
 {
     static readonly HashSet<string> SystemNames = new(StringComparer.OrdinalIgnoreCase)
     {
-        "Thumbs.db", "desktop.ini", "__MACOSX", "$RECYCLE.BIN", "System Volume Information",
+        "Thumbs.db", "desktop.ini", "__MACOSX", "$RECYCLE.BIN", "System Volume Information", "@eaDir",
     };
 
     /// <summary>True for entries people do not mean as data: dot-files, .ipynb_checkpoints, Thumbs.db, ...</summary>

@@ -38,16 +38,16 @@ public sealed class ImageFolderDataset
             throw new GraftException(File.Exists(root)
                 ? $"{root}: is a file; give the folder that holds one sub-folder per class"
                 : $"{root}: folder not found");
-        if (valFraction is <= 0 or >= 1)
+        if (!(valFraction > 0 && valFraction < 1))
             throw new GraftException($"--val-fraction must be between 0 and 1 (got {valFraction})");
 
         var warnings = new List<string>();
         var ignored = new List<string>();
-        var trainDir = Path.Combine(root, "train");
+        var trainDir = FirstExisting(root, "train");
         var valDir = FirstExisting(root, "val", "valid", "validation");
         var testDir = FirstExisting(root, "test");
 
-        if (Directory.Exists(trainDir))
+        if (trainDir is not null)
         {
             var train = ClassFolders.Read(trainDir, warnings, ignored);
             RequireTwoClasses(train, trainDir);
@@ -113,8 +113,20 @@ public sealed class ImageFolderDataset
         return Flatten(classes, classNames);
     }
 
-    static string? FirstExisting(string root, params string[] names) =>
-        names.Select(name => Path.Combine(root, name)).FirstOrDefault(Directory.Exists);
+    // A split folder by any of its names, in any case (Train, VAL): the exact name first.
+    static string? FirstExisting(string root, params string[] names)
+    {
+        var folders = Directory.EnumerateDirectories(root).Select(Path.GetFileName).OfType<string>()
+            .Order(StringComparer.Ordinal).ToList();
+        foreach (var name in names)
+        {
+            var found = folders.FirstOrDefault(folder => folder == name)
+                        ?? folders.FirstOrDefault(folder => string.Equals(folder, name, StringComparison.OrdinalIgnoreCase));
+            if (found is not null)
+                return Path.Combine(root, found);
+        }
+        return null;
+    }
 
     static void RequireTwoClasses(SortedDictionary<string, List<string>> classes, string folder)
     {

@@ -60,6 +60,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
         var test = data.Test is null ? null : source.Extract("test", data.Test, cancellation);
         cancellation.ThrowIfCancellationRequested();
         TrainingRun.RequireUsableImages(data, train, val);
+        using var claim = OutputFolder.Claim(request.OutDir);
 
         using var network = OpenTrainable(extractor.Backbone);
         var headSpec = request.Head;
@@ -110,7 +111,6 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
                 FineTune = fine,
             };
             var modelPath = Path.Combine(request.OutDir, "model");
-            Directory.CreateDirectory(request.OutDir);
             var bestModel = checkpoint?.State.BestModel;
             if (restoreBest)
             {

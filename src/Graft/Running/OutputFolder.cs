@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
@@ -14,8 +15,9 @@ internal static partial class OutputFolder
     /// <exception cref="GraftException">The folder cannot hold a run's output.</exception>
     public static void Prepare(string dataDir, string outDir, ILogger logger)
     {
-        var data = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDir)) + Path.DirectorySeparatorChar;
-        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir)) + Path.DirectorySeparatorChar;
+        // Compared with links resolved: DATA/.. through a link to DATA is still inside it.
+        var data = Path.TrimEndingDirectorySeparator(RealPath(dataDir)) + Path.DirectorySeparatorChar;
+        var output = Path.TrimEndingDirectorySeparator(RealPath(outDir)) + Path.DirectorySeparatorChar;
         if (output.StartsWith(data, StringComparison.Ordinal))
             throw new GraftException(
                 $"--out {outDir} is inside the data folder {dataDir}, where it would be read as a class next " +
@@ -33,7 +35,7 @@ internal static partial class OutputFolder
         }
         try
         {
-            var probe = AtomicFile.Temporary(Path.Combine(existing, ".graft-write-check"));
+            var probe = AtomicFile.Temporary(Path.Combine(existing, WriteCheck));
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
@@ -46,12 +48,89 @@ internal static partial class OutputFolder
             RemoveStaleTemporaries(outDir, logger);
     }
 
+    /// <summary>The files a run writes into its folder through <see cref="AtomicFile"/>.</summary>
+    static readonly string[] Written = ["model", "checkpoint", "metrics.json", "history.csv", WriteCheck];
+
+    const string WriteCheck = ".graft-write-check";
+    const string LockName = ".graft-lock";
+
+    /// <summary>
+    /// Makes the folder and holds it for this run until disposed: a second run into the same
+    /// folder meanwhile is refused, rather than the two mixing their model and reports.
+    /// </summary>
+    /// <exception cref="GraftException">Another process holds the folder.</exception>
+    public static IDisposable Claim(string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        var path = Path.Combine(outDir, LockName);
+        try
+        {
+            // FileShare.None takes an exclusive lock that the system drops when the process ends.
+            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream.SetLength(0);
+            stream.Write(System.Text.Encoding.UTF8.GetBytes($"{Environment.ProcessId}\n"));
+            stream.Flush();
+            return new Claimed(stream, path);
+        }
+        catch (IOException e)
+        {
+            throw new GraftException($"--out {outDir} is in use by another graft train run (which holds {path}); " +
+                                     "wait for it to finish, or give another --out", e);
+        }
+    }
+
+    sealed class Claimed(FileStream stream, string path) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Left behind, it is taken over by the next run.
+            }
+            stream.Dispose();
+        }
+    }
+
+    // The path with every link resolved (realpath(3)) as far as it exists; the rest as given.
+    static string RealPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var existing = full;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+            existing = parent;
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+            return full;
+        var resolved = realpath(existing, IntPtr.Zero);
+        if (resolved == IntPtr.Zero)
+            return full;
+        try
+        {
+            var real = Marshal.PtrToStringUTF8(resolved)!;
+            return Path.Join(real, Path.GetRelativePath(existing, full) is "." ? "" : Path.GetRelativePath(existing, full));
+        }
+        finally
+        {
+            free(resolved);
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern IntPtr realpath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
+
+    [DllImport("libc")]
+    static extern void free(IntPtr pointer);
+
     static void RemoveStaleTemporaries(string folder, ILogger logger)
     {
         foreach (var file in Directory.EnumerateFiles(folder, "*.tmp"))
         {
             var match = TemporaryName().Match(Path.GetFileName(file));
-            if (!match.Success || !int.TryParse(match.Groups[1].Value, out var pid) || IsRunning(pid))
+            if (!match.Success || !Written.Contains(match.Groups[1].Value)
+                || !int.TryParse(match.Groups[2].Value, out var pid) || IsRunning(pid))
                 continue;
             try
             {
@@ -78,6 +157,6 @@ internal static partial class OutputFolder
         }
     }
 
-    [GeneratedRegex(@"^.+\.(\d+)\.tmp$")]
+    [GeneratedRegex(@"^(.+)\.(\d+)\.tmp$")]
     private static partial Regex TemporaryName();
 }

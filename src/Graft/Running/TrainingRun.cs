@@ -91,7 +91,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             Strategy = strategy,
         };
 
-        Directory.CreateDirectory(request.OutDir);
+        using var claim = OutputFolder.Claim(request.OutDir);
         var modelPath = Path.Combine(request.OutDir, "model");
         var model = GraftModel.From(head, new ModelMetadata
         {
