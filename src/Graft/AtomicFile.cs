@@ -10,10 +10,11 @@ public static class AtomicFile
     /// <summary>The temporary file through which this process writes <paramref name="path"/>.</summary>
     public static string Temporary(string path) => $"{path}.{Environment.ProcessId}.tmp";
 
-    /// <summary>Writes <paramref name="path"/> with <paramref name="write"/>, atomically.</summary>
+    /// <summary>Writes <paramref name="path"/> with <paramref name="write"/>, atomically, making its folder if missing.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var temporary = Temporary(full);
         try
         {

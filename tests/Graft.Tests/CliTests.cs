@@ -46,6 +46,18 @@ public class CliTests
     }
 
     [Fact]
+    public void EmptyValuesAreUserErrorsNotInternalOnes()
+    {
+        using var folder = new TempFolder();
+        AssertUserError(Graft("train", "", "--out", folder.File("m")), "DATA is empty");
+        AssertUserError(Graft("train", folder.Path, "--out", ""), "--out is empty");
+        AssertUserError(Graft("train", folder.Path, "--out", folder.File("m"), "--cache", ""), "--cache is empty");
+        AssertUserError(Graft("predict", folder.File("m"), folder.Path, "--out", " "), "--out is empty");
+        AssertUserError(Graft("probe", folder.Path, "--layers", "layer2,,layer4"), "an empty name");
+        Assert.False(Directory.Exists(Path.Combine(folder.Path, "m")));
+    }
+
+    [Fact]
     public void OneClassIsAUserErrorBeforeAnyWork()
     {
         using var folder = new TempFolder();
@@ -113,5 +125,26 @@ public class CliTests
         Assert.Equal("file,label,probability,top_k", rows[0]);
         Assert.Equal(8, rows.Length - 1);
         Assert.All(rows.Skip(1), row => Assert.Equal(2, row.Split(',')[3].Split(';').Length));
+
+        // JSON by the file's extension, into a folder made for it; the same predictions.
+        var jsonPath = Path.Combine(folder.Path, "new", "p.json");
+        var asJson = Graft("predict", model, Path.Combine(data, "val"), "--out", jsonPath, "--top-k", "2", "--cache", cache);
+        Assert.True(asJson.ExitCode == 0, asJson.Stderr);
+        using (var predictions = System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsonPath)))
+        {
+            var items = predictions.RootElement.EnumerateArray().ToList();
+            Assert.Equal(8, items.Count);
+            var first = rows[1].Split(',');
+            Assert.Equal(first[0], items[0].GetProperty("file").GetString());
+            Assert.Equal(first[1], items[0].GetProperty("label").GetString());
+            Assert.Equal(double.Parse(first[2], System.Globalization.CultureInfo.InvariantCulture),
+                items[0].GetProperty("probability").GetDouble(), 6);
+            Assert.All(items, item => Assert.Equal(2, item.GetProperty("top_k").GetArrayLength()));
+        }
+
+        // An output that cannot be written is refused before any work.
+        AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", folder.Path), "is a folder");
+        AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(jsonPath, "e.json")),
+            "is a file, so the folder cannot be made");
     }
 }

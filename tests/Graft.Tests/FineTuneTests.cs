@@ -261,7 +261,7 @@ public class FineTuneTests
             Process.Start("kill", ["-INT", first.Id.ToString()])!.WaitForExit();
             Assert.True(first.WaitForExit(TimeSpan.FromMinutes(2)), "graft did not stop within 2 minutes of Ctrl+C");
             var (output1, errors1) = (await stdout, await stderr);
-            Assert.True(first.ExitCode == 1, errors1 + output1);
+            Assert.True(first.ExitCode == 130, errors1 + output1);
             Assert.Contains("--resume", errors1);
         }
         Assert.NotNull(ModelFile.Load(model));
@@ -448,7 +448,7 @@ public class FineTuneTests
             Process.Start("kill", ["-INT", first.Id.ToString()])!.WaitForExit();
             Assert.True(first.WaitForExit(TimeSpan.FromMinutes(2)), "graft did not stop within 2 minutes of Ctrl+C");
             var (output1, errors1) = (await stdout, await stderr);
-            Assert.True(first.ExitCode == 1, errors1 + output1);
+            Assert.True(first.ExitCode == 130, errors1 + output1);
         }
         var stoppedAfter = FineTuneCheckpoint.Load(checkpoint).State.Epoch;
         Assert.InRange(stoppedAfter, 2, 8);

@@ -32,7 +32,7 @@ public static class AdviseCommand
                 ProbeReports.PrintAdvice(advice, pretrained);
                 CommandRunner.PrintSummary(pretrained.Summary, logger.Warnings, clock.Elapsed);
                 return 0;
-            });
+            }, CommandRunner.InterruptedBefore("the advice was printed", !options.Request(parsed).NoCache));
         });
         return command;
     }

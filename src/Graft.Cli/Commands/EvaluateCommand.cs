@@ -30,6 +30,8 @@ public static class EvaluateCommand
             return CommandRunner.Run(mode, cancellation =>
             {
                 var clock = Stopwatch.StartNew();
+                if (parsed.GetValue(output) is { } target)
+                    OutputFolder.RequireWritableFile(target);
                 var logger = new ConsoleLogger(mode);
                 var featureCache = FeatureSource.OpenCache(parsed.GetValue(cache), parsed.GetValue(noCache));
                 var folder = parsed.GetValue(split)!;
@@ -50,7 +52,7 @@ public static class EvaluateCommand
                 }
                 CommandRunner.PrintSummary(summary, logger.Warnings, clock.Elapsed);
                 return 0;
-            });
+            }, CommandRunner.InterruptedBefore("the metrics were written", !parsed.GetValue(noCache)));
         });
         return command;
     }

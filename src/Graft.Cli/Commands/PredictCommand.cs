@@ -20,7 +20,7 @@ public static class PredictCommand
         {
             Description = "Image files or folders (searched recursively; no labels needed)", Arity = ArgumentArity.OneOrMore,
         };
-        var output = new Option<string?>("--out", "-o") { Description = "Write the predictions as CSV to this file", HelpName = "FILE.csv" };
+        var output = new Option<string?>("--out", "-o") { Description = "Write the predictions to this file: JSON when it ends in .json, else CSV (default: CSV to standard output)", HelpName = "FILE" };
         var topK = new Option<int>("--top-k", "-k") { Description = "How many classes to list per image", DefaultValueFactory = _ => 3 };
         var cache = CommonOptions.Cache();
         var noCache = CommonOptions.NoCache();
@@ -39,6 +39,8 @@ public static class PredictCommand
                 var k = parsed.GetValue(topK);
                 if (k < 1)
                     throw new GraftException($"--top-k must be at least 1 (got {k})");
+                if (parsed.GetValue(output) is { } target)
+                    OutputFolder.RequireWritableFile(target);
                 var files = Collect(parsed.GetValue(images)!);
                 var logger = new ConsoleLogger(mode);
                 var featureCache = FeatureSource.OpenCache(parsed.GetValue(cache), parsed.GetValue(noCache));
@@ -52,23 +54,25 @@ public static class PredictCommand
                 if (features.Count == 0)
                     throw new GraftException(
                         $"none of the {files.Count} files could be decoded as an image (see the warnings above)");
-                var csv = Csv(classes, features.Paths, probabilities, Math.Min(k, classes.Count));
+                var top = Math.Min(k, classes.Count);
                 if (parsed.GetValue(output) is { } path)
                 {
-                    TrainingRun.WriteAtomically(path, csv);
+                    TrainingRun.WriteAtomically(path, path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+                        ? Json(classes, features.Paths, probabilities, top)
+                        : Csv(classes, features.Paths, probabilities, top));
                     if (!mode.Quiet)
                         Console.Out.WriteLine($"Wrote {features.Count} predictions to {path}");
                 }
                 else
                 {
-                    Console.Out.Write(csv);
+                    Console.Out.Write(Csv(classes, features.Paths, probabilities, top));
                 }
                 var summary = new RunSummary(features.Count, features.Skipped,
                     features.Warnings.Select(w => $"{w.Path}: {w.Reason}").ToList());
                 var toStdout = parsed.GetValue(output) is null;
                 CommandRunner.PrintSummary(summary, logger.Warnings, clock.Elapsed, toStdout ? Console.Error : null);
                 return 0;
-            });
+            }, CommandRunner.InterruptedBefore("any prediction was written", !parsed.GetValue(noCache)));
         });
         return command;
     }
@@ -95,7 +99,7 @@ public static class PredictCommand
         var csv = new StringBuilder("file,label,probability,top_k\n");
         for (var i = 0; i < paths.Length; i++)
         {
-            var ranked = Enumerable.Range(0, classes.Count).OrderByDescending(c => probabilities[i][c]).Take(k)
+            var ranked = Ranked(probabilities[i], k)
                 .Select(c => $"{classes[c]}:{probabilities[i][c].ToString("F6", CultureInfo.InvariantCulture)}");
             var best = SplitMetrics.ArgMax(probabilities[i]);
             csv.Append(Quote(paths[i])).Append(',').Append(Quote(classes[best])).Append(',')
@@ -103,6 +107,30 @@ public static class PredictCommand
                 .Append(Quote(string.Join(';', ranked))).Append('\n');
         }
         return csv.ToString();
+    }
+
+    static IEnumerable<int> Ranked(float[] probabilities, int k) =>
+        Enumerable.Range(0, probabilities.Length).OrderByDescending(c => probabilities[c]).Take(k);
+
+    // One object per image: the file, its label and probability, and the top k with theirs.
+    static string Json(IReadOnlyList<string> classes, string[] paths, float[][] probabilities, int k)
+    {
+        var rows = paths.Select((path, i) =>
+        {
+            var best = SplitMetrics.ArgMax(probabilities[i]);
+            return new Dictionary<string, object>
+            {
+                ["file"] = path,
+                ["label"] = classes[best],
+                ["probability"] = Math.Round(probabilities[i][best], 6),
+                ["top_k"] = Ranked(probabilities[i], k)
+                    .Select(c => new Dictionary<string, object>
+                    {
+                        ["label"] = classes[c], ["probability"] = Math.Round(probabilities[i][c], 6),
+                    }).ToList(),
+            };
+        });
+        return System.Text.Json.JsonSerializer.Serialize(rows, Graft.Models.ModelFile.Json) + "\n";
     }
 
     static string Quote(string field) =>

@@ -33,7 +33,7 @@ public static class ProbeCommand
                     $"Best layer: {best.Layer} (val accuracy {best.ValAccuracy:F4}, loss {best.ValLoss:F4})");
                 CommandRunner.PrintSummary(result.Summary, logger.Warnings, clock.Elapsed);
                 return 0;
-            });
+            }, CommandRunner.InterruptedBefore("the probe table was printed", !options.Request(parsed).NoCache));
         });
         return command;
     }

@@ -62,9 +62,12 @@ public sealed class ProbeOptions
     /// <summary>Reads a --layers list; null when it is empty (the backbone's default layers).</summary>
     public static IReadOnlyList<string>? ParseLayers(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text))
+        if (text is null)
             return null;
-        var layers = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        return layers.Length == 0 ? null : layers.Distinct().ToList();
+        var layers = text.Split(',', StringSplitOptions.TrimEntries);
+        if (layers.Any(layer => layer.Length == 0))
+            throw new GraftException($"--layers '{text}': an empty name; give layer names separated by commas, " +
+                                     "such as layer2,layer3,layer4");
+        return layers.Distinct().ToList();
     }
 }

@@ -101,7 +101,7 @@ public static class TrainCommand
                 if (request.Strategy == "auto" && parsed.GetValue(layer) is not null)
                     throw new GraftException("--layer and --strategy auto exclude each other (auto chooses)");
                 return Execute(request, mode, cancellation);
-            });
+            }, CommandRunner.InterruptedBefore("a model was written", !parsed.GetValue(noCache)));
         });
         return command;
     }

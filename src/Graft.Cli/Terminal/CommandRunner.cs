@@ -15,14 +15,34 @@ public static class CommandRunner
     /// <summary>Exit code for an internal error.</summary>
     public const int InternalError = 2;
 
-    /// <summary>Runs <paramref name="body"/> and maps exceptions to messages and exit codes.</summary>
-    public static int Run(OutputMode mode, Func<CancellationToken, int> body)
+    /// <summary>Exit code for a run stopped with Ctrl+C (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>
+    /// What to say when Ctrl+C stops a command before it wrote anything: <paramref name="what"/>,
+    /// and, when the feature cache is in use, that the same command goes on from the features so far.
+    /// </summary>
+    public static string InterruptedBefore(string what, bool cached) =>
+        $"interrupted before {what} was written" +
+        (cached ? "; the features extracted so far are cached, so the same command goes on from there" : "");
+
+    /// <summary>
+    /// Runs <paramref name="body"/> and maps exceptions to messages and exit codes;
+    /// <paramref name="interrupted"/> is the message for a Ctrl+C before anything was written.
+    /// </summary>
+    public static int Run(OutputMode mode, Func<CancellationToken, int> body, string interrupted = "interrupted")
     {
         using var cancellation = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             if (cancellation.IsCancellationRequested)
-                return; // a second Ctrl+C ends the process at once
+            {
+                // A second Ctrl+C ends the process at once (exit 130).
+                Console.Error.WriteLine("Stopped at once. Files already written are whole (each is written to a " +
+                                        "temporary file, then renamed); an interrupted fine-tuning run goes on " +
+                                        "with the same command and --resume");
+                return;
+            }
             e.Cancel = true;
             cancellation.Cancel();
             Console.Error.WriteLine("Stopping after the current step (Ctrl+C again to stop at once)...");
@@ -31,6 +51,11 @@ public static class CommandRunner
         try
         {
             return body(cancellation.Token);
+        }
+        catch (GraftInterruptedException e)
+        {
+            Error(e.Message);
+            return Interrupted;
         }
         catch (GraftException e)
         {
@@ -43,15 +68,15 @@ public static class CommandRunner
         {
             // Files and folders the user named: missing, not writable, a file where a folder
             // should be. The message names the path.
-            Error($"{e.Message} Check the paths given to --out and --cache, and that they are writable.");
+            Error($"{e.Message} Check the paths on the command line, and that they can be written.");
             if (mode.Verbose)
                 Console.Error.WriteLine(e);
             return UserError;
         }
         catch (OperationCanceledException)
         {
-            Error("interrupted before a model was written; features extracted so far are cached, so the same command continues from there");
-            return UserError;
+            Error(interrupted);
+            return Interrupted;
         }
         catch (Exception e)
         {

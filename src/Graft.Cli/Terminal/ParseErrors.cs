@@ -21,6 +21,29 @@ public static partial class ParseErrors
         return CommandRunner.UserError;
     }
 
+    /// <summary>
+    /// Refuses an empty value (<c>--out ""</c>, an unset shell variable), which no option or
+    /// argument of Graft's means; null when there is none.
+    /// </summary>
+    public static int? ReportEmptyValues(ParseResult result)
+    {
+        var empty = result.CommandResult.Children
+            .Select(child => child switch
+            {
+                System.CommandLine.Parsing.OptionResult option when option.Tokens.Any(t => t.Value.Trim().Length == 0) =>
+                    option.Option.Name,
+                System.CommandLine.Parsing.ArgumentResult argument when argument.Tokens.Any(t => t.Value.Trim().Length == 0) =>
+                    argument.Argument.Name,
+                _ => null,
+            })
+            .OfType<string>().ToList();
+        if (empty.Count == 0)
+            return null;
+        foreach (var name in empty)
+            Console.Error.WriteLine($"error: {name} is empty; give a value (is a shell variable unset?)");
+        return CommandRunner.UserError;
+    }
+
     /// <summary>An error message with .NET type names replaced by what the value should look like.</summary>
     public static string Plain(string message) => TypeName().Replace(message, match => match.Groups[1].Value switch
     {

@@ -149,7 +149,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
                 _logger.LogInformation("Fine-tuning: {Epochs} in {Seconds:F1} s, {Rate:F1} training images/s",
                     Counted.Of(epochs, "epoch"), clock.Elapsed.TotalSeconds, epochs * tuneData.Train.Count / clock.Elapsed.TotalSeconds);
             if (final.Interrupted)
-                throw new GraftException(
+                throw new GraftInterruptedException(
                     $"interrupted during fine-tuning epoch {final.Epoch + 1}; {modelPath} holds the best epoch " +
                     "so far " +
                     $"({final.BestEpoch}) and {checkpointPath} the last completed one ({final.Epoch}). " +

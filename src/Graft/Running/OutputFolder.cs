@@ -6,12 +6,16 @@ using Microsoft.Extensions.Logging;
 namespace Graft.Running;
 
 /// <summary>
-/// The <c>--out</c> folder of a train run, checked before any work: not inside the data, not a
-/// file, writable (or makeable). A temporary file of <see cref="AtomicFile"/> whose process is gone (a run
+/// The <c>--out</c> folder of a train run (or file of evaluate and predict), checked before any
+/// work: not inside the data, not a file, writable (or makeable). A temporary file of <see cref="AtomicFile"/> whose process is gone (a run
 /// killed mid-write) is removed.
 /// </summary>
-internal static partial class OutputFolder
+public static partial class OutputFolder
 {
+    /// <summary>
+    /// Checks a train run's <paramref name="outDir"/> before any work and removes the temporary
+    /// files that killed runs left in it.
+    /// </summary>
     /// <exception cref="GraftException">The folder cannot hold a run's output.</exception>
     public static void Prepare(string dataDir, string outDir, ILogger logger)
     {
@@ -24,13 +28,33 @@ internal static partial class OutputFolder
                 "time; write the model somewhere else");
         if (File.Exists(outDir))
             throw new GraftException($"--out {outDir} is a file; give a folder for the model and reports");
-        // A refused run leaves nothing behind, so the folder is not made yet: the nearest folder
-        // that exists must take a file, and the rest of the path must not run into a file.
-        var existing = Path.GetFullPath(outDir);
+        RequireMakeable(outDir, outDir);
+        if (Directory.Exists(outDir))
+            RemoveStaleTemporaries(outDir, logger);
+    }
+
+    /// <summary>
+    /// Checks, before any work, that an output file (<c>--out</c> of evaluate and predict) can be
+    /// written at <paramref name="path"/>, its missing folders made when it is written.
+    /// </summary>
+    /// <exception cref="GraftException">It is a folder, a file stands in its path, or the place is not writable.</exception>
+    public static void RequireWritableFile(string path)
+    {
+        if (Directory.Exists(path))
+            throw new GraftException($"--out {path} is a folder; give a file name in it, such as " +
+                                     Path.Combine(path, "out.csv"));
+        RequireMakeable(Path.GetDirectoryName(Path.GetFullPath(path))!, path);
+    }
+
+    // A refused run leaves nothing behind, so the folder is not made yet: the nearest folder that
+    // exists must take a file, and the rest of the path must not run into a file.
+    static void RequireMakeable(string folder, string given)
+    {
+        var existing = Path.GetFullPath(folder);
         while (!Directory.Exists(existing))
         {
             if (File.Exists(existing))
-                throw new GraftException($"--out {outDir}: {existing} is a file, so the folder cannot be made there");
+                throw new GraftException($"--out {given}: {existing} is a file, so the folder cannot be made there");
             existing = Path.GetDirectoryName(existing)!;
         }
         try
@@ -41,11 +65,9 @@ internal static partial class OutputFolder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new GraftException($"--out {outDir}: cannot write in {existing} ({e.Message}); give a folder " +
+            throw new GraftException($"--out {given}: cannot write in {existing} ({e.Message}); give a place " +
                                      "you can write to", e);
         }
-        if (Directory.Exists(outDir))
-            RemoveStaleTemporaries(outDir, logger);
     }
 
     /// <summary>The files a run writes into its folder through <see cref="AtomicFile"/>.</summary>

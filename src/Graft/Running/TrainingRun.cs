@@ -106,9 +106,10 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         WriteAtomically(Path.Combine(request.OutDir, "history.csv"), HistoryCsv(trained.History));
 
         if (trained.StopReason == "interrupted")
-            throw new GraftException(
+            throw new GraftInterruptedException(
                 $"interrupted after epoch {trained.History.Count}; {modelPath} holds the best epoch so far " +
-                $"({trained.BestEpoch}). Run the same command again to train to the end (the features are cached)");
+                $"({trained.BestEpoch}). Run the same command again to train to the end" +
+                (request.NoCache ? "" : " (the features are cached)"));
 
         return new TrainResult(metrics, trained.History, modelPath,
             all.Sum(f => f.FromCache), all.Sum(f => f.Computed), summary);
