@@ -316,7 +316,18 @@ public class FineTuneTests
 
         var noClass = Assert.Throws<GraftException>(() => new TrainingRun().Run(Request(data))).Message;
         Assert.Contains("class 'square': no training image could be decoded", noClass);
+        Assert.Contains(Path.Combine(data, "train", "square"), noClass); // names the files, quiet or not
         Assert.False(Directory.Exists(output));
+
+        // --resume where no run was interrupted: refused before any work, --strategy auto or not.
+        foreach (var strategy in new[] { "frozen", "auto" })
+        {
+            var resume = Assert.Throws<GraftException>(() => new TrainingRun().Run(Request(data) with
+            {
+                Strategy = strategy, FineTune = strategy == "auto" ? null : Request(data).FineTune, Resume = true,
+            })).Message;
+            Assert.Contains("no checkpoint to resume from", resume);
+        }
 
         var noVal = Path.Combine(folder.Path, "no-val");
         ShapeImages.Write(noVal, classes: 2, trainPerClass: 3, valPerClass: 2, size: 64);

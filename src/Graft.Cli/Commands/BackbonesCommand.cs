@@ -85,7 +85,14 @@ public static class BackbonesCommand
             {
                 what = "not usable: " + e.Message.Replace(path + ": ", "");
             }
-            output.WriteLine($"  {Path.GetFileName(path)}  {new FileInfo(path).Length / 1e6:F1} MB  {what}");
+            output.WriteLine($"  {Path.GetFileName(path)}  {ResolvedLength(path) / 1e6:F1} MB  {what}");
         }
+    }
+
+    // A link's target's size: a .pth linked into the hub folder is the file it points to.
+    static long ResolvedLength(string path)
+    {
+        var file = new FileInfo(path);
+        return file.LinkTarget is null ? file.Length : (file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo)?.Length ?? 0;
     }
 }

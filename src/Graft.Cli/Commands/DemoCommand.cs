@@ -17,7 +17,7 @@ public static class DemoCommand
     {
         var output = new Option<string?>("--out", "-o")
         {
-            Description = "Folder for the sample, the model and the reports (default: a new temporary folder)",
+            Description = "Folder for the sample, the model and the reports (default: graft-demo in the temporary folder, such as /tmp/graft-demo)",
             HelpName = "DIR",
         };
         var quiet = CommonOptions.Quiet();

@@ -105,7 +105,7 @@ public static class CommandRunner
         var skipped = summary.Skipped.Count == 0
             ? "0 skipped"
             : $"{summary.Skipped.Count} skipped ({string.Join(", ", summary.SkippedByKind.Select(kv => $"{kv.Value} {kv.Key}"))})";
-        writer.WriteLine($"Summary: {summary.Used} images used, {skipped}, {warnings} warning{(warnings == 1 ? "" : "s")}, {elapsed.TotalSeconds:F1} s");
+        writer.WriteLine($"Summary: {Counted.Of(summary.Used, "image")} used, {skipped}, {Counted.Of(warnings, "warning")}, {elapsed.TotalSeconds:F1} s");
         foreach (var skip in summary.Skipped)
             writer.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
     }

@@ -92,7 +92,9 @@ public sealed class ImageFolderDataset
         string folder, IReadOnlyList<string> classNames, List<string> warnings, List<string> ignored)
     {
         if (!Directory.Exists(folder))
-            throw new GraftException($"{folder}: folder not found");
+            throw new GraftException(File.Exists(folder)
+                ? $"{folder}: is a file; give a folder of class folders (graft predict takes single images)"
+                : $"{folder}: folder not found");
 
         var classes = ClassFolders.Read(folder, warnings, ignored);
         if (classes.Count == 0)

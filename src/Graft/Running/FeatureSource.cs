@@ -49,8 +49,8 @@ public sealed class FeatureSource(IFeatureExtractor extractor, FeatureCache? cac
 
     void Log(string split, int count, FeatureSet features) =>
         logger.LogInformation(
-            "{Split}: {Count} images, {FromCache} features from the cache, {Computed} extracted, {Skipped} skipped",
-            split, count, features.FromCache, features.Computed, features.Skipped.Count);
+            "{Split}: {Count}, {FromCache} from the cache, {Computed} extracted, {Skipped} skipped",
+            split, Counted.Of(count, "image"), features.FromCache, features.Computed, features.Skipped.Count);
 
     /// <summary>The cache a run uses: none, the given folder, or the default one.</summary>
     public static FeatureCache? OpenCache(string? directory, bool disabled) =>

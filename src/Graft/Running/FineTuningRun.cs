@@ -119,8 +119,10 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
                 var restored = Pack(head, network, metadata, fingerprint: true);
                 ModelFile.Save(restored, modelPath);
                 bestModel = restored.Metadata.Backbone.WeightsFingerprint;
-                _logger.LogWarning("{Path} was missing or not this run's; wrote the best epoch ({Epoch}) again " +
-                                   "from the checkpoint", modelPath, checkpoint!.State.BestEpoch);
+                _logger.LogWarning("{Path} did not hold the checkpoint's best epoch (it was missing, another run's, " +
+                                   "or written for a later epoch just before the run was killed); wrote epoch " +
+                                   "{Epoch} again from the checkpoint, and the run goes on from there",
+                    modelPath, checkpoint!.State.BestEpoch);
             }
             var tuner = new FineTuner(_logger)
             {

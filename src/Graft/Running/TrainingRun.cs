@@ -34,6 +34,8 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             throw new GraftException($"--layer {request.Layer} and --finetune exclude each other: fine-tuning " +
                                      "trains a head on layer4; leave --layer out");
         RejectUnsupportedBackboneUse(request);
+        if (request.Resume)
+            FineTuneCheckpoint.RequireExists(Path.Combine(request.OutDir, FineTuneCheckpoint.FileName));
         var strategy = request.Strategy switch
         {
             "frozen" => null,
@@ -144,9 +146,16 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
     {
         var unusable = Enumerable.Range(0, data.ClassNames.Count).Where(c => !train.Labels.Contains(c)).ToList();
         if (unusable.Count > 0)
+        {
+            var labels = data.Train.ToDictionary(image => image.Path, image => image.Label);
+            var skipped = train.Skipped.Where(skip => labels.TryGetValue(skip.Path, out var label) && unusable.Contains(label))
+                .ToList();
+            var named = string.Join("; ", skipped.Take(3).Select(skip => $"{skip.Path}: {skip.Reason}")) +
+                        (skipped.Count > 3 ? $"; and {skipped.Count - 3} more" : "");
             throw new GraftException(
                 $"class{(unusable.Count > 1 ? "es" : "")} {string.Join(", ", unusable.Select(c => $"'{data.ClassNames[c]}'"))}: " +
-                "no training image could be decoded (see the skipped files above); add images or remove the folder");
+                $"no training image could be decoded ({named}); add images or remove the folder");
+        }
         if (val.Count == 0)
             throw new GraftException(
                 "no validation image could be used, so the model cannot be measured or the best epoch chosen; " +

@@ -63,13 +63,20 @@ public sealed record FineTuneCheckpoint(
         });
     }
 
-    /// <summary>Reads a checkpoint, with a clear <see cref="GraftException"/> when it is not a sound one.</summary>
-    public static FineTuneCheckpoint Load(string path)
+    /// <summary>Refuses --resume where there is no checkpoint, before any work.</summary>
+    /// <exception cref="GraftException">No checkpoint at <paramref name="path"/>.</exception>
+    public static void RequireExists(string path)
     {
         if (!File.Exists(path))
             throw new GraftException(
                 $"{path}: no checkpoint to resume from (the run finished, or never completed a fine-tuning " +
                 "epoch); run again without --resume");
+    }
+
+    /// <summary>Reads a checkpoint, with a clear <see cref="GraftException"/> when it is not a sound one.</summary>
+    public static FineTuneCheckpoint Load(string path)
+    {
+        RequireExists(path);
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length < 16 + ChecksumLength || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new GraftException($"{path}: not a Graft checkpoint; run again without --resume");
