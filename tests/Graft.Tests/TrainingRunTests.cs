@@ -102,6 +102,21 @@ public class TrainingRunTests(SharedCacheFixture shared) : IClassFixture<SharedC
     }
 
     [SharedDataFact]
+    public void OneTrainingImagePerClassGivesAnHonestNotAnExplodingValLoss()
+    {
+        // hymenoptera's val folder split 99/1: one ant and one bee to train on, 151 images to judge.
+        var result = new TrainingRun().Run(new TrainRequest
+        {
+            DataDir = Path.Combine(SharedData.Data("hymenoptera_data"), "val"), OutDir = shared.NewOut(),
+            CacheDir = shared.Cache, ValFraction = 0.99,
+        });
+        Assert.Equal(2, result.Metrics.Train.Images);
+        // Features nearly constant over two images used to be scaled by up to 1e6: val loss 328.
+        Assert.True(result.Metrics.Val.Loss < 10, $"val loss {result.Metrics.Val.Loss}");
+        Assert.True(result.Metrics.Val.Accuracy > 0.5, $"val accuracy {result.Metrics.Val.Accuracy}");
+    }
+
+    [SharedDataFact]
     public void ASecondRunIntoAFolderInUseIsRefused()
     {
         var outDir = shared.NewOut();

@@ -35,12 +35,20 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// <summary>Number of classes.</summary>
     public int ClassCount { get; }
 
+    /// <summary>The smallest spread a feature is standardised with, as a share of the mean spread.</summary>
+    public const double MinSpreadShare = 0.1;
+
     /// <summary>Sets the standardisation from training features [n, d].</summary>
     public void SetStandardisation(Tensor features)
     {
         using var scope = NewDisposeScope();
         mean.copy_(features.mean([0]));
-        std.copy_(features.std(0, unbiased: false).clamp_min(1e-6));
+        var spread = features.std(0, unbiased: false);
+        // A feature nearly constant over a small training set would be multiplied by up to 1e6,
+        // so that one val image's value swamps its logits (val losses in the thousands on two
+        // training images); no spread counts as less than a tenth of the average feature's.
+        var floor = Math.Max(1e-6, MinSpreadShare * spread.mean().item<float>());
+        std.copy_(spread.clamp_min(floor));
     }
 
     /// <inheritdoc />
