@@ -118,6 +118,14 @@ public class CliTests
         var json = File.ReadAllText(Path.Combine(folder.Path, "e.json"));
         Assert.Contains("\"per_class\"", json);
         Assert.Contains("\"confusion\"", json);
+        Assert.DoesNotContain("training images", evaluate.Stderr);
+
+        // The training images themselves, even through a link: measured, and called what they are.
+        var link = Path.Combine(folder.Path, "train-link");
+        Directory.CreateSymbolicLink(link, Path.Combine(data, "train"));
+        var onTrain = Graft("evaluate", model, link, "--cache", cache);
+        Assert.True(onTrain.ExitCode == 0, onTrain.Stderr);
+        Assert.Contains("holds this model's training images", onTrain.Stderr);
 
         var predict = Graft("predict", model, Path.Combine(data, "val"), "--out", folder.File("p.csv"), "--top-k", "2", "--cache", cache);
         Assert.True(predict.ExitCode == 0, predict.Stderr);

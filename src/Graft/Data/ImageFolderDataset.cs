@@ -22,6 +22,9 @@ public sealed class ImageFolderDataset
     /// <summary>True when val was split off the training folders.</summary>
     public bool ValIsSplit { get; init; }
 
+    /// <summary>The folder of class folders the training images come from (DATA/train, or DATA itself).</summary>
+    public string TrainFolder { get; init; } = "";
+
     /// <summary>Things the user should know (empty classes, missing classes in val, ...).</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
 
@@ -58,14 +61,14 @@ public sealed class ImageFolderDataset
                 var (t, v) = Split(train, classNames, valFraction, seed, warnings);
                 return new ImageFolderDataset
                 {
-                    ClassNames = classNames, Train = t, Val = v, ValIsSplit = true,
+                    ClassNames = classNames, Train = t, Val = v, ValIsSplit = true, TrainFolder = trainDir,
                     Test = testDir is null ? null : ReadLabelled(testDir, classNames, warnings, ignored),
                     Warnings = warnings, Ignored = ignored,
                 };
             }
             return new ImageFolderDataset
             {
-                ClassNames = classNames,
+                ClassNames = classNames, TrainFolder = trainDir,
                 Train = Flatten(train, classNames),
                 Val = ReadLabelled(valDir, classNames, warnings, ignored),
                 Test = testDir is null ? null : ReadLabelled(testDir, classNames, warnings, ignored),
@@ -79,7 +82,7 @@ public sealed class ImageFolderDataset
         var (trainSet, valSet) = Split(all, names, valFraction, seed, warnings);
         return new ImageFolderDataset
         {
-            ClassNames = names, Train = trainSet, Val = valSet, ValIsSplit = true,
+            ClassNames = names, Train = trainSet, Val = valSet, ValIsSplit = true, TrainFolder = root,
             Warnings = warnings, Ignored = ignored,
         };
     }

@@ -108,7 +108,7 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
             var metadata = new ModelMetadata
             {
                 Classes = data.ClassNames, Backbone = backbone, Head = headSpec, Training = headOptions,
-                FineTune = fine,
+                FineTune = fine, TrainedOn = TrainingImages.Of(data),
             };
             var modelPath = Path.Combine(request.OutDir, "model");
             var bestModel = checkpoint?.State.BestModel;

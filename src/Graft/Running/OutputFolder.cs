@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
@@ -20,8 +19,8 @@ public static partial class OutputFolder
     public static void Prepare(string dataDir, string outDir, ILogger logger)
     {
         // Compared with links resolved: DATA/.. through a link to DATA is still inside it.
-        var data = Path.TrimEndingDirectorySeparator(RealPath(dataDir)) + Path.DirectorySeparatorChar;
-        var output = Path.TrimEndingDirectorySeparator(RealPath(outDir)) + Path.DirectorySeparatorChar;
+        var data = Path.TrimEndingDirectorySeparator(Paths.Real(dataDir)) + Path.DirectorySeparatorChar;
+        var output = Path.TrimEndingDirectorySeparator(Paths.Real(outDir)) + Path.DirectorySeparatorChar;
         if (output.StartsWith(data, StringComparison.Ordinal))
             throw new GraftException(
                 $"--out {outDir} is inside the data folder {dataDir}, where it would be read as a class next " +
@@ -116,35 +115,6 @@ public static partial class OutputFolder
             stream.Dispose();
         }
     }
-
-    // The path with every link resolved (realpath(3)) as far as it exists; the rest as given.
-    static string RealPath(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var existing = full;
-        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
-            existing = parent;
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-            return full;
-        var resolved = realpath(existing, IntPtr.Zero);
-        if (resolved == IntPtr.Zero)
-            return full;
-        try
-        {
-            var real = Marshal.PtrToStringUTF8(resolved)!;
-            return Path.Join(real, Path.GetRelativePath(existing, full) is "." ? "" : Path.GetRelativePath(existing, full));
-        }
-        finally
-        {
-            free(resolved);
-        }
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    static extern IntPtr realpath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
-
-    [DllImport("libc")]
-    static extern void free(IntPtr pointer);
 
     static void RemoveStaleTemporaries(string folder, ILogger logger)
     {

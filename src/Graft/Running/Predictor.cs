@@ -57,6 +57,8 @@ public sealed class Predictor : IDisposable
     {
         var warnings = new List<string>();
         var images = ImageFolderDataset.ReadLabelled(folder, ClassNames, warnings, []);
+        if (Model.Metadata.TrainedOn?.WarningFor(folder) is { } seen)
+            warnings.Add(seen);
         foreach (var warning in warnings)
             _logger.LogWarning("{Warning}", warning);
         var features = _source.Extract(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), images,

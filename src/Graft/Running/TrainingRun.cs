@@ -98,7 +98,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         var model = GraftModel.From(head, new ModelMetadata
         {
             Classes = data.ClassNames, Backbone = source.Backbone, Head = request.Head,
-            Training = request.Options, ValMetrics = metrics.Val,
+            Training = request.Options, ValMetrics = metrics.Val, TrainedOn = TrainingImages.Of(data),
         });
         ModelFile.Save(model, modelPath);
         // A fine-tuning checkpoint left here by an earlier run no longer goes with this model file.
