@@ -30,7 +30,7 @@ public static class AdviseCommand
                     observer => new AdviceRun(logger, observer).Run(request, cancellation));
 
                 ProbeReports.PrintAdvice(advice, pretrained);
-                CommandRunner.PrintSummary(pretrained.Summary, logger.Warnings, clock.Elapsed);
+                CommandRunner.PrintSummary(pretrained.Summary, logger, clock.Elapsed);
                 return 0;
             }, CommandRunner.InterruptedBefore("the advice was printed", !options.Request(parsed).NoCache));
         });

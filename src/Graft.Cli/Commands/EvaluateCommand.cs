@@ -50,7 +50,7 @@ public static class EvaluateCommand
                     if (!mode.Quiet)
                         Console.Out.WriteLine($"Wrote {path}");
                 }
-                CommandRunner.PrintSummary(summary, logger.Warnings, clock.Elapsed);
+                CommandRunner.PrintSummary(summary, logger, clock.Elapsed);
                 return 0;
             }, CommandRunner.InterruptedBefore("the metrics were written", !parsed.GetValue(noCache)));
         });

@@ -70,7 +70,7 @@ public static class PredictCommand
                 var summary = new RunSummary(features.Count, features.Skipped,
                     features.Warnings.Select(w => $"{w.Path}: {w.Reason}").ToList());
                 var toStdout = parsed.GetValue(output) is null;
-                CommandRunner.PrintSummary(summary, logger.Warnings, clock.Elapsed, toStdout ? Console.Error : null);
+                CommandRunner.PrintSummary(summary, logger, clock.Elapsed, toStdout ? Console.Error : null);
                 return 0;
             }, CommandRunner.InterruptedBefore("any prediction was written", !parsed.GetValue(noCache)));
         });

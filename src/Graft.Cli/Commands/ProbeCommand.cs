@@ -31,7 +31,7 @@ public static class ProbeCommand
                 var best = result.Best;
                 Console.Out.WriteLine(
                     $"Best layer: {best.Layer} (val accuracy {best.ValAccuracy:F4}, loss {best.ValLoss:F4})");
-                CommandRunner.PrintSummary(result.Summary, logger.Warnings, clock.Elapsed);
+                CommandRunner.PrintSummary(result.Summary, logger, clock.Elapsed);
                 return 0;
             }, CommandRunner.InterruptedBefore("the probe table was printed", !options.Request(parsed).NoCache));
         });

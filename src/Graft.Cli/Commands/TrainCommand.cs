@@ -137,7 +137,7 @@ public static class TrainCommand
         {
             Console.Out.WriteLine($"val accuracy {result.Metrics.Val.Accuracy:F4}, loss {result.Metrics.Val.Loss:F4}");
         }
-        CommandRunner.PrintSummary(result.Summary, logger.Warnings, clock.Elapsed);
+        CommandRunner.PrintSummary(result.Summary, logger, clock.Elapsed);
         return 0;
     }
 

@@ -99,13 +99,15 @@ public static class CommandRunner
     }
 
     /// <summary>Prints the closing summary: images used, skipped by reason, warnings.</summary>
-    public static void PrintSummary(RunSummary summary, int warnings, TimeSpan elapsed, TextWriter? writer = null)
+    public static void PrintSummary(RunSummary summary, ConsoleLogger logger, TimeSpan elapsed, TextWriter? writer = null)
     {
+        var warnings = logger.Warnings;
         writer ??= Console.Out;
         var skipped = summary.Skipped.Count == 0
             ? "0 skipped"
             : $"{summary.Skipped.Count} skipped ({string.Join(", ", summary.SkippedByKind.Select(kv => $"{kv.Value} {kv.Key}"))})";
-        writer.WriteLine($"Summary: {Counted.Of(summary.Used, "image")} used, {skipped}, {Counted.Of(warnings, "warning")}, {elapsed.TotalSeconds:F1} s");
+        writer.WriteLine($"Summary: {Counted.Of(summary.Used, "image")} used, {skipped}, {Counted.Of(warnings, "warning")}" +
+                         $"{(logger.Quiet && warnings > 0 ? " (--quiet hides them)" : "")}, {elapsed.TotalSeconds:F1} s");
         foreach (var skip in summary.Skipped)
             writer.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
     }

@@ -8,6 +8,9 @@ public sealed class ConsoleLogger(OutputMode mode) : ILogger
     /// <summary>Warnings seen so far, for the closing summary.</summary>
     public int Warnings { get; private set; }
 
+    /// <summary>True when warnings are counted but not printed (--quiet).</summary>
+    public bool Quiet => mode.Quiet;
+
     /// <inheritdoc />
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 

@@ -55,7 +55,10 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         if (request.FineTune is not null)
             return new FineTuningRun(_logger, _observer).Run(request, cancellation);
         if (request.Resume)
-            throw new GraftException("--resume continues a fine-tuning run; give --finetune as well");
+            throw new GraftException(strategy is null
+                ? "--resume continues a fine-tuning run; give --finetune as well"
+                : $"--resume continues a fine-tuning run, and --strategy auto chose {strategy.Chosen} here, which " +
+                  "does not fine-tune; run without --resume");
         var data = ImageFolderDataset.Load(request.DataDir, request.ValFraction, request.Options.Seed);
         foreach (var warning in data.Warnings)
             _logger.LogWarning("{Warning}", warning);
