@@ -353,8 +353,11 @@ public class TorchVisionCheckpointTests
         var evaluate = GraftProcess.Run(TimeSpan.FromMinutes(3), "evaluate", output, Path.Combine(data, "val"));
         Assert.True(evaluate.ExitCode == 0, evaluate.Stderr);
 
+        // A MobileNet under VGG-16's file name is there, but not a VGG-16.
+        WriteRandomMobileNet(folder.File("torch/hub/checkpoints/vgg16-397923af.pth"), seed: 2);
         var listing = GraftProcess.Run(TimeSpan.FromMinutes(1), environment, "backbones");
-        Assert.Matches(@"mobilenet_v2-b0353104\.pth +IMAGENET1K_V1, resize 256 +present", listing.Stdout);
+        Assert.Matches(@"mobilenet_v2-b0353104\.pth +IMAGENET1K_V1, resize 256 +present\n", listing.Stdout);
+        Assert.Matches(@"vgg16-397923af\.pth +IMAGENET1K_V1, resize 256 +present, but it holds a mobilenet_v2", listing.Stdout);
         Assert.Matches(@"mobilenet_v2-7ebf99e0\.pth +IMAGENET1K_V2, resize 232 +not here", listing.Stdout);
     }
 

@@ -59,9 +59,9 @@ public static class BackbonesCommand
                          (others.Count > 0 ? $"; also {string.Join(", ", others)}" : ""));
         foreach (var weights in TorchVisionWeights.Of(architecture.Name))
         {
-            var present = File.Exists(Path.Combine(folder, weights.FileName));
+            var path = Path.Combine(folder, weights.FileName);
             output.WriteLine($"      {weights.FileName,-34} {weights.Tag}, resize {weights.ResizeTo}  " +
-                             (present ? "present" : "not here"));
+                             (File.Exists(path) ? Usable(path, architecture) : "not here"));
         }
     }
 
@@ -86,6 +86,21 @@ public static class BackbonesCommand
                 what = "not usable: " + e.Message.Replace(path + ": ", "");
             }
             output.WriteLine($"  {Path.GetFileName(path)}  {ResolvedLength(path) / 1e6:F1} MB  {what}");
+        }
+    }
+
+    // A file under torchvision's name is read for its keys, so one that holds another network
+    // (a renamed file) is not called present.
+    static string Usable(string path, TorchVisionArchitecture expected)
+    {
+        try
+        {
+            var found = TorchVisionBackbone.Identify(path);
+            return found.Name == expected.Name ? "present" : $"present, but it holds a {found.Name}";
+        }
+        catch (GraftException e)
+        {
+            return "present, but not usable: " + e.Message.Replace(path + ": ", "");
         }
     }
 
