@@ -3,7 +3,8 @@ namespace Graft;
 /// <summary>
 /// Writes a file whole or not at all: into <c>NAME.PID.tmp</c> beside it, flushed to disk, then
 /// renamed over it. A reader never sees half a file; a process killed mid-write leaves only the
-/// temporary file, which <see cref="Running.OutputFolder"/> removes on the next run.
+/// temporary file, which <see cref="Running.OutputFolder"/> removes on the next run. A link is
+/// written through; a device such as /dev/stdout is written to directly.
 /// </summary>
 public static class AtomicFile
 {
@@ -13,7 +14,15 @@ public static class AtomicFile
     /// <summary>Writes <paramref name="path"/> with <paramref name="write"/>, atomically, making its folder if missing.</summary>
     public static void Write(string path, Action<Stream> write)
     {
-        var full = Path.GetFullPath(path);
+        // Through a link its target is written (the link stays); a device or a pipe, such as
+        // /dev/stdout, cannot be renamed over, so it is written to directly.
+        var full = Paths.Real(path);
+        if (IsDevice(path))
+        {
+            using var device = new FileStream(path, FileMode.Open, FileAccess.Write);
+            write(device);
+            return;
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var temporary = Temporary(full);
         try
@@ -37,6 +46,15 @@ public static class AtomicFile
             }
             throw;
         }
+    }
+
+    /// <summary>True for an existing device or pipe (under /dev or /proc once links are resolved).</summary>
+    public static bool IsDevice(string path)
+    {
+        if (!File.Exists(path))
+            return false;
+        var full = Paths.Real(path);
+        return full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal);
     }
 
     /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/>, atomically.</summary>

@@ -58,6 +58,16 @@ public class CliTests
     }
 
     [Fact]
+    public void DemoLeavesASampleFolderItDidNotDrawAlone()
+    {
+        using var folder = new TempFolder();
+        var mine = folder.File("shapes/train/circle/mine.jpg");
+        File.WriteAllText(mine, "keep me");
+        AssertUserError(Graft("demo", "--out", folder.Path), "not drawn by graft demo");
+        Assert.True(File.Exists(mine));
+    }
+
+    [Fact]
     public void OneClassIsAUserErrorBeforeAnyWork()
     {
         using var folder = new TempFolder();
@@ -150,8 +160,29 @@ public class CliTests
             Assert.All(items, item => Assert.Equal(2, item.GetProperty("top_k").GetArrayLength()));
         }
 
+        // The model file, an input image or a folder of them is no place for the output.
+        AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", Path.Combine(model, "model")),
+            "is the model file");
+        var image = Directory.GetFiles(Path.Combine(data, "val", "circle"), "*.png").First();
+        AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", image), "inside");
+        AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(data, "val", "e.json")),
+            "inside");
+        Assert.True(Graft("predict", model, Path.Combine(data, "val"), "--out", Path.Combine(model, "p.csv"),
+            "--cache", cache).ExitCode == 0);
+
+        // Through a link the target is written and the link kept.
+        var target = folder.File("target.csv");
+        File.WriteAllText(target, "old");
+        var linked = Path.Combine(folder.Path, "linked.csv");
+        File.CreateSymbolicLink(linked, target);
+        Assert.True(Graft("predict", model, Path.Combine(data, "val"), "--out", linked, "--cache", cache).ExitCode == 0);
+        Assert.NotNull(new FileInfo(linked).LinkTarget);
+        Assert.StartsWith("file,label", File.ReadAllText(target));
+
         // An output that cannot be written is refused before any work.
         AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", folder.Path), "is a folder");
+        AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(folder.Path, "new") + "/"),
+            "metrics.json");
         AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(jsonPath, "e.json")),
             "is a file, so the folder cannot be made");
     }

@@ -34,6 +34,31 @@ public static class DemoCommand
         return command;
     }
 
+    // A sample from before the marker: train/ and val/ of circle/ and square/ holding only the
+    // demo's own file names (circle_000.png, ...).
+    static bool LooksDrawn(string data)
+    {
+        var splits = Directory.EnumerateFileSystemEntries(data).Select(Path.GetFileName).Order().ToList();
+        if (!splits.SequenceEqual(["train", "val"]))
+            return false;
+        foreach (var split in splits)
+        {
+            var folder = Path.Combine(data, split!);
+            var classes = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order().ToList();
+            if (!classes.SequenceEqual(["circle", "square"]))
+                return false;
+            foreach (var name in classes)
+                if (!Directory.Exists(Path.Combine(folder, name!)) ||
+                    Directory.EnumerateFileSystemEntries(Path.Combine(folder, name!))
+                        .Any(file => !System.Text.RegularExpressions.Regex.IsMatch(Path.GetFileName(file), $"^{name}_\\d+\\.(png|jpg)$")))
+                    return false;
+        }
+        return true;
+    }
+
+    // Marks a sample folder as the demo's own (a hidden file, so not read as a class).
+    const string DrawnMarker = ".graft-demo";
+
     static int Run(string? outDir, OutputMode mode, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
@@ -41,9 +66,17 @@ public static class DemoCommand
         var data = Path.Combine(root, "shapes");
         var modelDir = Path.Combine(root, "model");
         var cacheDir = Path.Combine(root, "cache");
+        // The drawn sample is replaced on each run, but only a folder that an earlier demo drew.
+        var marker = Path.Combine(data, DrawnMarker);
         if (Directory.Exists(data))
+        {
+            if (!File.Exists(marker) && !LooksDrawn(data))
+                throw new GraftException($"{data} exists and was not drawn by graft demo, so it is left alone; " +
+                                         "give the demo another --out");
             Directory.Delete(data, recursive: true);
+        }
         ShapeImages.Write(data, classes: 2, trainPerClass: 24, valPerClass: 12);
+        File.WriteAllText(marker, "drawn by graft demo; the next demo into this folder replaces it\n");
         Console.Out.WriteLine($"1/3 Drew a sample of circles and squares: {data} (train 48, val 24 images)");
 
         var logger = new ConsoleLogger(mode);

@@ -31,7 +31,8 @@ public static class EvaluateCommand
             {
                 var clock = Stopwatch.StartNew();
                 if (parsed.GetValue(output) is { } target)
-                    OutputFolder.RequireWritableFile(target);
+                    OutputFolder.RequireWritableFile(target, "metrics.json", parsed.GetValue(model)!,
+                        parsed.GetValue(split)!);
                 var logger = new ConsoleLogger(mode);
                 var featureCache = FeatureSource.OpenCache(parsed.GetValue(cache), parsed.GetValue(noCache));
                 var folder = parsed.GetValue(split)!;

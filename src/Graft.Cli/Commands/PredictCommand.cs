@@ -40,7 +40,8 @@ public static class PredictCommand
                 if (k < 1)
                     throw new GraftException($"--top-k must be at least 1 (got {k})");
                 if (parsed.GetValue(output) is { } target)
-                    OutputFolder.RequireWritableFile(target);
+                    OutputFolder.RequireWritableFile(target, "predictions.csv", parsed.GetValue(model)!,
+                        parsed.GetValue(images)!);
                 var files = Collect(parsed.GetValue(images)!);
                 var logger = new ConsoleLogger(mode);
                 var featureCache = FeatureSource.OpenCache(parsed.GetValue(cache), parsed.GetValue(noCache));

@@ -101,7 +101,9 @@ public static class TrainCommand
                 if (request.Strategy == "auto" && parsed.GetValue(layer) is not null)
                     throw new GraftException("--layer and --strategy auto exclude each other (auto chooses)");
                 return Execute(request, mode, cancellation);
-            }, CommandRunner.InterruptedBefore("a model was written", !parsed.GetValue(noCache)));
+            }, CommandRunner.InterruptedBefore("a model was written", !parsed.GetValue(noCache)),
+                "files already written are whole (each goes to a temporary file, then is renamed); " +
+                "an interrupted fine-tuning run goes on with the same command and --resume");
         });
         return command;
     }

@@ -23,31 +23,34 @@ public static class CommandRunner
     /// and, when the feature cache is in use, that the same command goes on from the features so far.
     /// </summary>
     public static string InterruptedBefore(string what, bool cached) =>
-        $"interrupted before {what} was written" +
+        $"interrupted before {what}" +
         (cached ? "; the features extracted so far are cached, so the same command goes on from there" : "");
 
     /// <summary>
     /// Runs <paramref name="body"/> and maps exceptions to messages and exit codes;
-    /// <paramref name="interrupted"/> is the message for a Ctrl+C before anything was written.
+    /// <paramref name="interrupted"/> is the message for a Ctrl+C before anything was written, and
+    /// <paramref name="atOnce"/> what a second Ctrl+C, which ends the process at once, leaves.
     /// </summary>
-    public static int Run(OutputMode mode, Func<CancellationToken, int> body, string interrupted = "interrupted")
+    public static int Run(OutputMode mode, Func<CancellationToken, int> body, string interrupted = "interrupted",
+        string atOnce = "nothing of it was written")
     {
         using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        bool Stop()
         {
             if (cancellation.IsCancellationRequested)
             {
-                // A second Ctrl+C ends the process at once (exit 130).
-                Console.Error.WriteLine("Stopped at once. Files already written are whole (each is written to a " +
-                                        "temporary file, then renamed); an interrupted fine-tuning run goes on " +
-                                        "with the same command and --resume");
-                return;
+                Console.Error.WriteLine($"Stopped at once: {atOnce}.");
+                return false; // the process ends now, with the signal's exit code
             }
-            e.Cancel = true;
             cancellation.Cancel();
             Console.Error.WriteLine("Stopping after the current step (Ctrl+C again to stop at once)...");
-        };
+            return true;
+        }
+        ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = Stop();
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (timeout, docker stop, kill) stops the same way as Ctrl+C.
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, context => context.Cancel = Stop());
         try
         {
             return body(cancellation.Token);

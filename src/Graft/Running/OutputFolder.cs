@@ -34,14 +34,35 @@ public static partial class OutputFolder
 
     /// <summary>
     /// Checks, before any work, that an output file (<c>--out</c> of evaluate and predict) can be
-    /// written at <paramref name="path"/>, its missing folders made when it is written.
+    /// written at <paramref name="path"/>, its missing folders made when it is written, and that it
+    /// is not the model and neither one of the images nor inside a folder of them.
     /// </summary>
-    /// <exception cref="GraftException">It is a folder, a file stands in its path, or the place is not writable.</exception>
-    public static void RequireWritableFile(string path)
+    /// <param name="path">The output file.</param>
+    /// <param name="example">A file name to suggest when a folder is given, such as <c>metrics.json</c>.</param>
+    /// <param name="model">The model as given: its folder (beside which output may go) or its file.</param>
+    /// <param name="inputs">The image files and folders the command reads.</param>
+    /// <exception cref="GraftException">It is a folder, a file stands in its path, it would overwrite or
+    /// land among the inputs, or the place is not writable.</exception>
+    public static void RequireWritableFile(string path, string example, string model, params string[] inputs)
     {
-        if (Directory.Exists(path))
+        if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
             throw new GraftException($"--out {path} is a folder; give a file name in it, such as " +
-                                     Path.Combine(path, "out.csv"));
+                                     Path.Combine(path, example));
+        var real = Paths.Real(path);
+        var modelFile = Directory.Exists(model) ? Path.Combine(model, "model") : model;
+        if (real == Paths.Real(modelFile))
+            throw new GraftException($"--out {path} is the model file {modelFile}; give another file");
+        foreach (var input in inputs)
+        {
+            var source = Path.TrimEndingDirectorySeparator(Paths.Real(input));
+            if (real == source)
+                throw new GraftException($"--out {path} is {input}, which this command reads; give another file");
+            if (Directory.Exists(input) && real.StartsWith(source + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new GraftException($"--out {path} is inside {input}, which this command reads (it would " +
+                                         "overwrite an input or become one); write it somewhere else");
+        }
+        if (AtomicFile.IsDevice(path))
+            return; // written to directly, as /dev/stdout
         RequireMakeable(Path.GetDirectoryName(Path.GetFullPath(path))!, path);
     }
 
