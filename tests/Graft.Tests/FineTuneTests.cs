@@ -300,6 +300,27 @@ public class FineTuneTests
     }
 
     [Fact]
+    public void AnSvmHeadIsJudgedByItsHingeLossInBothPhases()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "shapes");
+        ShapeImages.Write(data, classes: 2, trainPerClass: 4, valPerClass: 3, size: 64);
+        var output = Path.Combine(folder.Path, "out");
+        new TrainingRun().Run(new TrainRequest
+        {
+            DataDir = data, OutDir = output, Head = HeadSpec.Of("svm"), Options = TrainOptions.For("svm") with { Epochs = 6 },
+            FineTune = FineTuneOptions.Parse("last:1") with { Epochs = 1 }, CacheDir = Path.Combine(folder.Path, "cache"),
+        });
+
+        // history.csv: phase,epoch,train_loss,train_accuracy,val_loss,...; the starting point of
+        // fine-tuning is the head phase's kept head, so its val loss is that epoch's hinge loss.
+        var rows = File.ReadAllLines(Path.Combine(output, "history.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        var headBest = rows.Where(r => r[0] == "head" && r[^1] == "1").Select(r => double.Parse(r[4], CultureInfo.InvariantCulture)).Min();
+        var start = double.Parse(rows.Single(r => r[0] == "finetune" && r[1] == "0")[4], CultureInfo.InvariantCulture);
+        Assert.Equal(headBest, start, 3);
+    }
+
+    [Fact]
     public void FineTuningRefusesAClassWithNoDecodableTrainingImageOrNoValImageBeforeTraining()
     {
         using var folder = new TempFolder();

@@ -94,6 +94,20 @@ public class TrainingRunTests(SharedCacheFixture shared) : IClassFixture<SharedC
         Assert.False(File.Exists(dead));
         Assert.True(File.Exists(users));
 
+        // A cache in the data would be read as a class; a file is no cache.
+        error = Assert.Throws<GraftException>(() => new TrainingRun().Run(new TrainRequest
+        {
+            DataDir = SharedData.Data("hymenoptera_data"), OutDir = shared.NewOut(),
+            CacheDir = Path.Combine(SharedData.Data("hymenoptera_data"), "cache"),
+        }));
+        Assert.Contains("--cache", error.Message);
+        Assert.Contains("inside the data folder", error.Message);
+        error = Assert.Throws<GraftException>(() => new TrainingRun().Run(new TrainRequest
+        {
+            DataDir = SharedData.Data("hymenoptera_data"), OutDir = shared.NewOut(), CacheDir = blocker,
+        }));
+        Assert.Contains("is a file", error.Message);
+
         // Through a link to the data folder, --out is still inside it.
         var link = Path.Combine(outDir, "data-link");
         Directory.CreateSymbolicLink(link, SharedData.Data("hymenoptera_data"));
@@ -123,6 +137,7 @@ public class TrainingRunTests(SharedCacheFixture shared) : IClassFixture<SharedC
         using (OutputFolder.Claim(outDir))
         {
             var error = Assert.Throws<GraftException>(() => Train("hymenoptera_data", outDir: outDir));
+            Assert.Equal(0, Directory.EnumerateFiles(outDir).Count(f => !f.EndsWith(".graft-lock")));
             Assert.Contains("in use by another graft train run", error.Message);
             Assert.False(File.Exists(Path.Combine(outDir, "model")));
         }

@@ -33,7 +33,7 @@ public sealed class PlainObserver(OutputMode mode) : IRunObserver
     {
         // Long runs show about ten epochs in a log; --verbose shows each.
         _epochEvery = mode.Verbose || epochs <= 20 ? 1 : (epochs + 9) / 10;
-        Say($"training for up to {Counted.Of(epochs, "epoch")}" + (_epochEvery > 1 ? $" (epoch 1 and every {_epochEvery}th shown; --verbose for all)" : ""));
+        Say($"training for up to {Counted.Of(epochs, "epoch")}" + (_epochEvery > 1 ? $" (epoch 1, then one in {_epochEvery} shown; --verbose for all)" : ""));
     }
 
     /// <inheritdoc />

@@ -35,6 +35,9 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// <summary>Number of classes.</summary>
     public int ClassCount { get; }
 
+    /// <summary>The most weights a head may have (400 MB of float32).</summary>
+    public const long MaxHeadWeights = 100_000_000;
+
     /// <summary>The smallest spread a feature is standardised with, as a share of the mean spread.</summary>
     public const double MinSpreadShare = 0.1;
 
@@ -81,6 +84,20 @@ public sealed class Classifier : Module<Tensor, Tensor>
     {
         if (spec.Kind != "mlp")
             return Sequential(("0", Linear(inputDim, classCount)));
+
+        // Sizes that cannot fit are refused here, before libtorch fails to allocate them.
+        long weights = 0;
+        var from = (long)inputDim;
+        foreach (var to in spec.Hidden.Append(classCount))
+        {
+            weights += from * to;
+            from = to;
+        }
+        if (weights > MaxHeadWeights)
+            throw new GraftException(
+                $"--hidden {string.Join(',', spec.Hidden)}: the head would have {weights / 1e6:F0} million weights " +
+                $"on {inputDim} features ({weights * 4 / 1e9:F1} GB, and several times that to train); " +
+                $"keep it under {MaxHeadWeights / 1_000_000} million");
 
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         var width = inputDim;

@@ -52,7 +52,21 @@ public sealed class FeatureSource(IFeatureExtractor extractor, FeatureCache? cac
             "{Split}: {Count}, {FromCache} from the cache, {Computed} extracted, {Skipped} skipped",
             split, Counted.Of(count, "image"), features.FromCache, features.Computed, features.Skipped.Count);
 
-    /// <summary>The cache a run uses: none, the given folder, or the default one.</summary>
-    public static FeatureCache? OpenCache(string? directory, bool disabled) =>
-        disabled ? null : new FeatureCache(directory ?? FeatureCache.DefaultDirectory());
+    /// <summary>
+    /// The cache a run uses: none, the given folder, or the default one. Given a
+    /// <paramref name="dataDir"/>, a cache inside it is refused: its files would be read as images.
+    /// </summary>
+    /// <exception cref="GraftException">The folder is a file, or inside the data.</exception>
+    public static FeatureCache? OpenCache(string? directory, bool disabled, string? dataDir = null)
+    {
+        if (disabled)
+            return null;
+        var folder = directory ?? FeatureCache.DefaultDirectory();
+        if (File.Exists(folder))
+            throw new GraftException($"--cache {folder} is a file; give a folder for the feature cache");
+        if (dataDir is not null && OutputFolder.IsInside(folder, dataDir))
+            throw new GraftException($"--cache {folder} is inside the data folder {dataDir}, where its files " +
+                                     "would be read as a class; keep the cache somewhere else");
+        return new FeatureCache(folder);
+    }
 }

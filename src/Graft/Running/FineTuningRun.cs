@@ -22,8 +22,9 @@ namespace Graft.Running;
 /// unfreezes the last stages of the backbone and goes on end to end from that head on augmented
 /// images. The model file is rewritten whenever the val loss improves and a checkpoint after every
 /// epoch, both atomically, so an interrupted run keeps its best model and can be resumed.
+/// Run through <see cref="TrainingRun"/>, which holds the output folder for it.
 /// </summary>
-public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer = null)
+internal sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer = null)
 {
     readonly ILogger _logger = logger ?? NullLogger.Instance;
     readonly IRunObserver _observer = observer ?? Observed.None;
@@ -53,14 +54,13 @@ public sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observer
 
         using var extractor = BackboneCatalog.OpenSpec(
             request.Backbone, request.Layer, request.CheckpointsDir, request.Onnx, _logger);
-        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
+        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache, request.DataDir),
             _observer, _logger);
         var train = source.Extract("train", data.Train, cancellation);
         var val = source.Extract("val", data.Val, cancellation);
         var test = data.Test is null ? null : source.Extract("test", data.Test, cancellation);
         cancellation.ThrowIfCancellationRequested();
         TrainingRun.RequireUsableImages(data, train, val);
-        using var claim = OutputFolder.Claim(request.OutDir);
 
         using var network = OpenTrainable(extractor.Backbone);
         var headSpec = request.Head;

@@ -18,10 +18,7 @@ public static partial class OutputFolder
     /// <exception cref="GraftException">The folder cannot hold a run's output.</exception>
     public static void Prepare(string dataDir, string outDir, ILogger logger)
     {
-        // Compared with links resolved: DATA/.. through a link to DATA is still inside it.
-        var data = Path.TrimEndingDirectorySeparator(Paths.Real(dataDir)) + Path.DirectorySeparatorChar;
-        var output = Path.TrimEndingDirectorySeparator(Paths.Real(outDir)) + Path.DirectorySeparatorChar;
-        if (output.StartsWith(data, StringComparison.Ordinal))
+        if (IsInside(outDir, dataDir))
             throw new GraftException(
                 $"--out {outDir} is inside the data folder {dataDir}, where it would be read as a class next " +
                 "time; write the model somewhere else");
@@ -30,6 +27,17 @@ public static partial class OutputFolder
         RequireMakeable(outDir, outDir);
         if (Directory.Exists(outDir))
             RemoveStaleTemporaries(outDir, logger);
+    }
+
+    /// <summary>
+    /// True when <paramref name="path"/> is <paramref name="folder"/> or inside it, compared with
+    /// links resolved (a link into the folder is inside it).
+    /// </summary>
+    public static bool IsInside(string path, string folder)
+    {
+        var outer = Path.TrimEndingDirectorySeparator(Paths.Real(folder)) + Path.DirectorySeparatorChar;
+        var inner = Path.TrimEndingDirectorySeparator(Paths.Real(path)) + Path.DirectorySeparatorChar;
+        return inner.StartsWith(outer, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -103,6 +111,7 @@ public static partial class OutputFolder
     /// <exception cref="GraftException">Another process holds the folder.</exception>
     public static IDisposable Claim(string outDir)
     {
+        var created = !Directory.Exists(outDir);
         Directory.CreateDirectory(outDir);
         var path = Path.Combine(outDir, LockName);
         try
@@ -112,7 +121,7 @@ public static partial class OutputFolder
             stream.SetLength(0);
             stream.Write(System.Text.Encoding.UTF8.GetBytes($"{Environment.ProcessId}\n"));
             stream.Flush();
-            return new Claimed(stream, path);
+            return new Claimed(stream, path, created ? outDir : null);
         }
         catch (IOException e)
         {
@@ -121,17 +130,21 @@ public static partial class OutputFolder
         }
     }
 
-    sealed class Claimed(FileStream stream, string path) : IDisposable
+    // Holds the lock; on release removes it, and the folder too when this run made it and a
+    // refusal or an interruption left it empty.
+    sealed class Claimed(FileStream stream, string path, string? createdFolder) : IDisposable
     {
         public void Dispose()
         {
             try
             {
                 File.Delete(path);
+                if (createdFolder is not null && !Directory.EnumerateFileSystemEntries(createdFolder).Any())
+                    Directory.Delete(createdFolder);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Left behind, it is taken over by the next run.
+                // Left behind, the lock file is taken over by the next run.
             }
             stream.Dispose();
         }

@@ -62,7 +62,7 @@ public sealed class ProbeRun(ILogger? logger = null, IRunObserver? observer = nu
         CancellationToken cancellation)
     {
         var layers = LayersToProbe(request, extractor);
-        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
+        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache, request.DataDir),
             _observer, _logger);
         var train = source.ExtractStages("train" + label, data.Train, layers, cancellation);
         var val = source.ExtractStages("val" + label, data.Val, layers, cancellation);

@@ -36,6 +36,8 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         RejectUnsupportedBackboneUse(request);
         if (request.Resume)
             FineTuneCheckpoint.RequireExists(Path.Combine(request.OutDir, FineTuneCheckpoint.FileName));
+        // Held from here to the end, through the measurements of --strategy auto and fine-tuning.
+        using var claim = OutputFolder.Claim(request.OutDir);
         var strategy = request.Strategy switch
         {
             "frozen" => null,
@@ -67,7 +69,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
 
         using var extractor = BackboneCatalog.OpenSpec(
             request.Backbone, request.Layer, request.CheckpointsDir, request.Onnx, _logger);
-        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache),
+        var source = new FeatureSource(extractor, FeatureSource.OpenCache(request.CacheDir, request.NoCache, request.DataDir),
             _observer, _logger);
         var train = source.Extract("train", data.Train, cancellation);
         var val = source.Extract("val", data.Val, cancellation);
@@ -96,7 +98,7 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
             Strategy = strategy,
         };
 
-        using var claim = OutputFolder.Claim(request.OutDir);
+        Directory.CreateDirectory(request.OutDir);
         var modelPath = Path.Combine(request.OutDir, "model");
         var model = GraftModel.From(head, new ModelMetadata
         {

@@ -234,7 +234,21 @@ public sealed class FineTuner(ILogger? logger = null)
         var logProbabilities = valPrefix?.Classify(network, head, data.Layer)
                             ?? Classify(network, head, data.Val, data.Preprocessing, data.Layer, options.BatchSize);
         var metrics = SplitMetrics.Compute(classes, data.ValLabels, logProbabilities);
-        return (metrics.Loss, metrics.Accuracy, logProbabilities);
+        return (ValLoss(head, logProbabilities, data.ValLabels) ?? metrics.Loss, metrics.Accuracy, logProbabilities);
+    }
+
+    // The val loss that picks the kept epoch is the one the head trains on, as in the head phase:
+    // the hinge for an SVM head (computed from the log-probabilities, which differ from its scores
+    // by a shift per image that the hinge does not see); null for the cross-entropy heads, whose
+    // loss SplitMetrics already gives.
+    static double? ValLoss(Classifier head, float[][] logProbabilities, int[] labels)
+    {
+        if (head.Spec.Kind != "svm" || logProbabilities.Length == 0)
+            return null;
+        using var scope = NewDisposeScope();
+        var scores = tensor(logProbabilities.SelectMany(row => row).ToArray(),
+            [logProbabilities.Length, logProbabilities[0].Length]);
+        return head.Loss(scores, tensor(labels.Select(l => (long)l).ToArray())).item<float>();
     }
 
     /// <summary>Class log-probabilities of images already at the input size, in eval mode.</summary>
