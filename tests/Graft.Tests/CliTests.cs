@@ -85,6 +85,10 @@ public class CliTests
         AssertUserError(Graft("train", data, "--out", folder.File("m"), "--head", "forest"), "--head 'forest'");
         AssertUserError(Graft("train", data, "--out", folder.File("m"), "--epochs", "0"), "--epochs");
         AssertUserError(Graft("train", data, "--out", folder.File("m"), "--lr", "-1"), "--lr");
+        AssertUserError(Graft("train", data, "--out", folder.File("m"), "--hidden", "64"), "--hidden applies to --head mlp");
+        AssertUserError(Graft("train", data, "--out", folder.File("m"), "-q", "-v"), "exclude each other");
+        AssertUserError(Graft("train", data, "--out", folder.File("m"), "--head", "mlp", "--hidden", "100000,100000"),
+            "million weights");
         Assert.Equal(1, Graft("train", data).ExitCode); // --out is required
     }
 

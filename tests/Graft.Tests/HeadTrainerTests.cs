@@ -47,6 +47,18 @@ public class HeadTrainerTests
     }
 
     [Fact]
+    public void NonFiniteFeaturesAreNamedNotBlamedOnTheLearningRate()
+    {
+        var val = Blobs(30, 8, 4);
+        val.Features[7][2] = float.NaN;
+        var error = Assert.Throws<GraftException>(() => new HeadTrainer().Train(Blobs(60, 8, 3), val, 3,
+            HeadSpec.Of("linear"), new TrainOptions { Epochs = 5 }));
+        Assert.Contains("not finite", error.Message);
+        Assert.Contains("img7", error.Message);
+        Assert.DoesNotContain("--lr", error.Message);
+    }
+
+    [Fact]
     public void EarlyStoppingEndsAfterPatienceEpochs()
     {
         // Labels shuffled at random: whatever the head learns of train makes val worse.

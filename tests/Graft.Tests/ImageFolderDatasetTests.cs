@@ -37,6 +37,28 @@ public class ImageFolderDatasetTests
     }
 
     [Fact]
+    public void AClassWithFewTrainingImagesIsSaidToBeOne()
+    {
+        using var folder = new TempFolder();
+        Touch(folder, "train/ants/a.jpg", "train/bees/b1.jpg", "train/bees/b2.jpg", "val/ants/a2.jpg", "val/bees/b3.jpg");
+        var data = ImageFolderDataset.Load(folder.Path);
+        Assert.Contains(data.Warnings, w => w.StartsWith("class 'ants' has only 1 training image:"));
+    }
+
+    [Fact]
+    public void FoldersBesideTrainThatAreNotReadAreNamed()
+    {
+        using var folder = new TempFolder();
+        Touch(folder, "train/ants/a.jpg", "train/bees/b.jpg", "val/ants/a2.jpg", "Val/bees/b2.jpg",
+            "wasps/w.jpg", ".cache/x.f32");
+        var data = ImageFolderDataset.Load(folder.Path);
+        Assert.Equal(["ants", "bees"], data.ClassNames);
+        Assert.Contains(data.Warnings, w => w.Contains("Val: not read") && w.Contains("merge the two"));
+        Assert.Contains(data.Warnings, w => w.Contains("wasps: beside train/, so not read"));
+        Assert.DoesNotContain(data.Warnings, w => w.Contains(".cache"));
+    }
+
+    [Fact]
     public void ValClassMissingFromTrainIsAnErrorNamingIt()
     {
         using var folder = new TempFolder();

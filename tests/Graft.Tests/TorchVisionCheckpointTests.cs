@@ -282,6 +282,13 @@ public class TorchVisionCheckpointTests
         Assert.Contains("not a checkpoint written by torch.save", error.Message);
         Assert.DoesNotContain("legacy", error.Message);
 
+        var zip = folder.File("notes.pth");
+        using (var archive = System.IO.Compression.ZipFile.Open(zip, System.IO.Compression.ZipArchiveMode.Create))
+            using (var writer = new StreamWriter(archive.CreateEntry("notes.txt").Open()))
+                writer.Write("not tensors");
+        error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(zip, null));
+        Assert.Contains("zip archive but not a checkpoint", error.Message);
+
         var empty = folder.File("empty.pth");
         File.WriteAllBytes(empty, []);
         error = Assert.Throws<GraftException>(() => BackboneCatalog.OpenSpec(empty, null));

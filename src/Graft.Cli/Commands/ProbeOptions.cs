@@ -19,7 +19,7 @@ public sealed class ProbeOptions
     };
     readonly Option<int> _seed = new("--seed")
     {
-        Description = "Seed for the split, the heads and the random-weight baseline", DefaultValueFactory = _ => 0,
+        Description = "Seed for the split and the heads (and, in advise, the random-weight baseline)", DefaultValueFactory = _ => 0,
     };
     readonly Option<double> _valFraction = new("--val-fraction")
     {

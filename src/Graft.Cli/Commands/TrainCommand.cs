@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Diagnostics;
 using Graft.Backbones;
 using Graft.Cli.Terminal;
+using Graft.Data;
 using Graft.Heads;
 using Graft.Running;
 using Graft.Training;
+using Microsoft.Extensions.Logging;
 
 namespace Graft.Cli.Commands;
 
@@ -52,7 +54,8 @@ public static class TrainCommand
         var size = new Option<int?>("--size") { Description = "ONNX backbone: input side when the model does not fix it (default 224)" };
         var strategy = new Option<string>("--strategy")
         {
-            Description = "frozen: a head on --layer; auto: measure the data (as advise does), choose the layer",
+            Description = "frozen: a head on --layer; auto: measure the data (as advise does) and follow the " +
+                          "advice: the layer for a frozen head, or fine-tuning",
             DefaultValueFactory = _ => "frozen",
         };
         var fineTune = FineTuneOptionSet.Create();
@@ -73,6 +76,10 @@ public static class TrainCommand
             return CommandRunner.Run(mode, cancellation =>
             {
                 var kind = parsed.GetValue(head)!;
+                // Options of the mlp head are refused on another head, as fine-tuning's are without --finetune.
+                foreach (var mlpOnly in new Option[] { hidden, dropout })
+                    if (kind != "mlp" && parsed.GetResult(mlpOnly) is { Implicit: false })
+                        throw new GraftException($"{mlpOnly.Name} applies to --head mlp, not {kind}");
                 var spec = HeadSpec.Of(kind, ParseHidden(parsed.GetValue(hidden)), parsed.GetValue(dropout));
                 var defaults = TrainOptions.For(kind);
                 var options = defaults with
@@ -100,7 +107,9 @@ public static class TrainCommand
                 };
                 if (request.Strategy == "auto" && parsed.GetValue(layer) is not null)
                     throw new GraftException("--layer and --strategy auto exclude each other (auto chooses)");
-                return Execute(request, mode, cancellation);
+                var unusedFraction = parsed.GetResult(valFraction) is { Implicit: false } &&
+                                     ImageFolderDataset.HasValFolder(request.DataDir);
+                return Execute(request, mode, cancellation, unusedFraction);
             }, CommandRunner.InterruptedBefore("a model was written", !parsed.GetValue(noCache)),
                 "files already written are whole (each goes to a temporary file, then is renamed); " +
                 "an interrupted fine-tuning run goes on with the same command and --resume");
@@ -108,10 +117,12 @@ public static class TrainCommand
         return command;
     }
 
-    static int Execute(TrainRequest request, OutputMode mode, CancellationToken cancellation)
+    static int Execute(TrainRequest request, OutputMode mode, CancellationToken cancellation, bool unusedFraction)
     {
         var clock = Stopwatch.StartNew();
         var logger = new ConsoleLogger(mode);
+        if (unusedFraction)
+            logger.LogWarning("--val-fraction is not used: {Data} has a val folder, which is the val set", request.DataDir);
         var result = CommandRunner.WithProgress(mode,
             observer => new TrainingRun(logger, observer).Run(request, cancellation));
 
@@ -152,8 +163,10 @@ public static class TrainCommand
         for (var i = 0; i < parts.Length; i++)
         {
             if (!float.TryParse(parts[i], System.Globalization.NumberStyles.Float,
-                    System.Globalization.CultureInfo.InvariantCulture, out values[i]))
-                throw new GraftException($"{option} '{text}': give three numbers for R, G and B, such as 0.5,0.5,0.5");
+                    System.Globalization.CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i])
+                || (option == "--std" && values[i] <= 0))
+                throw new GraftException($"{option} '{text}': give three numbers for R, G and B" +
+                                         (option == "--std" ? ", each above 0" : "") + ", such as 0.5,0.5,0.5");
         }
         return values;
     }

@@ -23,7 +23,7 @@ public static partial class ParseErrors
 
     /// <summary>
     /// Refuses an empty value (<c>--out ""</c>, an unset shell variable), which no option or
-    /// argument of Graft's means; null when there is none.
+    /// argument of Graft's means, and --quiet with --verbose; null when there is no such problem.
     /// </summary>
     public static int? ReportEmptyValues(ParseResult result)
     {
@@ -37,10 +37,15 @@ public static partial class ParseErrors
                 _ => null,
             })
             .OfType<string>().ToList();
-        if (empty.Count == 0)
+        var given = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+            .Where(option => !option.Implicit).Select(option => option.Option.Name).ToHashSet();
+        var problems = empty.Select(name => $"{name} is empty; give a value (is a shell variable unset?)").ToList();
+        if (given.Contains("--quiet") && given.Contains("--verbose"))
+            problems.Add("--quiet and --verbose exclude each other; give one of them");
+        if (problems.Count == 0)
             return null;
-        foreach (var name in empty)
-            Console.Error.WriteLine($"error: {name} is empty; give a value (is a shell variable unset?)");
+        foreach (var problem in problems)
+            Console.Error.WriteLine($"error: {problem}");
         return CommandRunner.UserError;
     }
 

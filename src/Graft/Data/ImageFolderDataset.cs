@@ -31,11 +31,37 @@ public sealed class ImageFolderDataset
     /// <summary>Hidden or system entries that were ignored.</summary>
     public required IReadOnlyList<string> Ignored { get; init; }
 
+    /// <summary>True when <paramref name="root"/> has train and val folders, so nothing is split off.</summary>
+    public static bool HasValFolder(string root) =>
+        Directory.Exists(root) && FirstExisting(root, "train") is not null &&
+        FirstExisting(root, "val", "valid", "validation") is not null;
+
     /// <summary>Reads a data folder.</summary>
     /// <param name="root">The data folder.</param>
     /// <param name="valFraction">Share of each class held out for val when there is no val folder.</param>
     /// <param name="seed">Seed of the split.</param>
     public static ImageFolderDataset Load(string root, double valFraction = 0.2, int seed = 0)
+    {
+        var data = Read(root, valFraction, seed);
+        var counts = Enumerable.Range(0, data.ClassNames.Count).Select(c => data.Train.Count(i => i.Label == c)).ToList();
+        var fewest = counts.Min();
+        if (fewest >= FewTrainingImages)
+            return data;
+        var name = data.ClassNames[counts.IndexOf(fewest)];
+        return new ImageFolderDataset
+        {
+            ClassNames = data.ClassNames, Train = data.Train, Val = data.Val, Test = data.Test,
+            ValIsSplit = data.ValIsSplit, TrainFolder = data.TrainFolder, Ignored = data.Ignored,
+            Warnings = [.. data.Warnings, $"class '{name}' has {(fewest == 1 ? "only 1 training image" : $"only {fewest} training images")}: " +
+                                          "a head learns little from so few, and its val numbers vary a lot with " +
+                                          "which images they are"],
+        };
+    }
+
+    /// <summary>Below this many training images in a class, a run says the results rest on very little.</summary>
+    public const int FewTrainingImages = 5;
+
+    static ImageFolderDataset Read(string root, double valFraction, int seed)
     {
         if (!Directory.Exists(root))
             throw new GraftException(File.Exists(root)
@@ -52,6 +78,7 @@ public sealed class ImageFolderDataset
 
         if (trainDir is not null)
         {
+            WarnAboutUnreadFolders(root, [trainDir, valDir, testDir], warnings);
             var train = ClassFolders.Read(trainDir, warnings, ignored);
             RequireTwoClasses(train, trainDir);
             var classNames = train.Keys.ToList();
@@ -117,6 +144,32 @@ public sealed class ImageFolderDataset
             warnings.Add($"{folder}: has no images of class '{missing}'; its accuracy there is not measured");
         return Flatten(classes, classNames);
     }
+
+    // Beside train/, only the val and test folders are read: another folder there (a class put
+    // in the wrong place, a second val folder under another name) is named, not silently skipped.
+    static void WarnAboutUnreadFolders(string root, string?[] used, List<string> warnings)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(folder);
+            if (used.Contains(folder) || ClassFolders.IsHidden(name))
+                continue;
+            var alsoSplit = SplitNames.Any(split => string.Equals(split, name, StringComparison.OrdinalIgnoreCase));
+            warnings.Add(alsoSplit
+                ? $"{folder}: not read, as {used.FirstOrDefault(u => u is not null && SplitOf(u) == SplitOf(folder)) ?? "another folder"} " +
+                  "is used for that split; merge the two"
+                : $"{folder}: beside {Path.GetFileName(used[0])}/, so not read; move it into the train or val " +
+                  "folder if it is a class");
+        }
+    }
+
+    static readonly string[] SplitNames = ["train", "val", "valid", "validation", "test"];
+
+    static string SplitOf(string folder) => Path.GetFileName(folder).ToLowerInvariant() switch
+    {
+        "valid" or "validation" => "val",
+        var name => name,
+    };
 
     // A split folder by any of its names, in any case (Train, VAL): the exact name first.
     static string? FirstExisting(string root, params string[] names)

@@ -95,6 +95,9 @@ public static class ModelFile
     /// <summary>Reads a model from the bytes of a model file; <paramref name="path"/> names it in messages.</summary>
     public static GraftModel Read(byte[] bytes, string path)
     {
+        if (bytes.AsSpan().StartsWith("GRAFTCKP"u8))
+            throw new GraftException($"{path}: a fine-tuning checkpoint, not a model; the model is the file " +
+                                     "'model' beside it");
         if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new GraftException($"{path}: not a Graft model file (it does not start with the Graft signature)");
         if (bytes.Length < PreambleLength + ChecksumLength)

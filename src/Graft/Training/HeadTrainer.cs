@@ -17,6 +17,19 @@ public sealed class HeadTrainer(ILogger? logger = null)
 {
     readonly ILogger _logger = logger ?? NullLogger.Instance;
 
+    // A NaN or an infinity in the features (from --mean/--std or an ONNX model's output) would
+    // make every loss NaN, which would be blamed on the learning rate.
+    static void RequireFinite(FeatureSet set)
+    {
+        var bad = Enumerable.Range(0, set.Count).Where(i => !set.Features[i].All(float.IsFinite)).ToList();
+        if (bad.Count == 0)
+            return;
+        throw new GraftException(
+            $"the features of {Counted.Of(bad.Count, "image")} are not finite numbers (NaN or infinity), such as " +
+            $"{set.Paths[bad[0]]}; check --mean and --std, or the ONNX model's output, then run with --no-cache " +
+            "(or clear the feature cache) so that they are computed again");
+    }
+
     /// <summary>Trains a <paramref name="spec"/> head on <paramref name="train"/>, choosing by <paramref name="val"/>.</summary>
     public TrainedHead Train(
         FeatureSet train, FeatureSet val, int classCount, HeadSpec spec, TrainOptions options,
@@ -26,6 +39,8 @@ public sealed class HeadTrainer(ILogger? logger = null)
         if (train.Count == 0)
             throw new GraftException("No training image could be used: every file was skipped (see the warnings above)");
 
+        RequireFinite(train);
+        RequireFinite(val);
         random.manual_seed(options.Seed);
         var dim = train.Features[0].Length;
         var head = new Classifier(spec, dim, classCount);

@@ -94,8 +94,29 @@ internal sealed class StateDictFile : IDisposable
         var read = _stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         _stream.Position = 0;
         head = head[..read];
-        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith([(byte)0x80]))
+        if (head.StartsWith([(byte)0x80]))
             return;
+        if (head.StartsWith("PK\x03\x04"u8))
+        {
+            // torch.save's archive holds ARCHIVE/data.pkl; another zip is no checkpoint.
+            bool pickled;
+            try
+            {
+                using var zip = new System.IO.Compression.ZipArchive(_stream, System.IO.Compression.ZipArchiveMode.Read,
+                    leaveOpen: true);
+                pickled = zip.Entries.Any(entry => entry.FullName.EndsWith("data.pkl", StringComparison.Ordinal));
+            }
+            catch (InvalidDataException)
+            {
+                pickled = false;
+            }
+            _stream.Position = 0;
+            if (pickled)
+                return;
+            throw new GraftException($"{Path} is a zip archive but not a checkpoint written by torch.save (it holds " +
+                                     "no data.pkl). --backbone takes a torchvision .pth state_dict or an .onnx model " +
+                                     "(see graft backbones)");
+        }
         var what = head.StartsWith("GRAFTMDL"u8)
             ? "is a model trained by Graft, not a pretrained network; give it to graft evaluate or graft predict"
             : head.StartsWith("GRAFTCKP"u8)
