@@ -63,7 +63,7 @@ public class CliTests
         using var folder = new TempFolder();
         var mine = folder.File("shapes/train/circle/mine.jpg");
         File.WriteAllText(mine, "keep me");
-        AssertUserError(Graft("demo", "--out", folder.Path), "not drawn by graft demo");
+        AssertUserError(Graft("demo", "--out", folder.Path), "did not draw");
         Assert.True(File.Exists(mine));
     }
 
@@ -74,6 +74,9 @@ public class CliTests
         File.WriteAllBytes(folder.File("data/only/a.jpg"), [1]);
         AssertUserError(Graft("train", Path.Combine(folder.Path, "data"), "--out", folder.File("m")), "at least two");
         Assert.False(Directory.Exists(Path.Combine(folder.Path, "m")));
+        AssertUserError(Graft("train", Path.Combine(folder.Path, "data"), "--out", Path.Combine(folder.Path, "new", "a", "b")),
+            "at least two");
+        Assert.False(Directory.Exists(Path.Combine(folder.Path, "new")));
     }
 
     [Fact]
@@ -166,13 +169,24 @@ public class CliTests
 
         // The model file, an input image or a folder of them is no place for the output.
         AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", Path.Combine(model, "model")),
-            "is the model file");
+            "belongs to the model");
         var image = Directory.GetFiles(Path.Combine(data, "val", "circle"), "*.png").First();
         AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", image), "inside");
         AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(data, "val", "e.json")),
             "inside");
         Assert.True(Graft("predict", model, Path.Combine(data, "val"), "--out", Path.Combine(model, "p.csv"),
             "--cache", cache).ExitCode == 0);
+
+        // Nor a link to an image that a folder of inputs links to.
+        var elsewhere = Path.Combine(folder.Path, "elsewhere.png");
+        File.Copy(image, elsewhere);
+        var linkedInput = Path.Combine(data, "val", "circle", "linked.png");
+        File.CreateSymbolicLink(linkedInput, elsewhere);
+        var outLink = Path.Combine(folder.Path, "out-link.csv");
+        File.CreateSymbolicLink(outLink, elsewhere);
+        AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", outLink), "through a link");
+        Assert.Equal(File.ReadAllBytes(image), File.ReadAllBytes(elsewhere));
+        File.Delete(linkedInput);
 
         // Through a link the target is written and the link kept.
         var target = folder.File("target.csv");
@@ -185,8 +199,10 @@ public class CliTests
 
         // An output that cannot be written is refused before any work.
         AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", folder.Path), "is a folder");
-        AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(folder.Path, "new") + "/"),
-            "metrics.json");
+        AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(folder.Path, "fresh") + "/"),
+            "ends in a slash");
+        AssertUserError(Graft("predict", model, Path.Combine(data, "val"), "--out", Path.Combine(model, "metrics.json")),
+            "belongs to the model");
         AssertUserError(Graft("evaluate", model, Path.Combine(data, "val"), "--out", Path.Combine(jsonPath, "e.json")),
             "is a file, so the folder cannot be made");
     }

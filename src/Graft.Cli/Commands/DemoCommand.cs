@@ -34,11 +34,12 @@ public static class DemoCommand
         return command;
     }
 
-    // A sample from before the marker: train/ and val/ of circle/ and square/ holding only the
-    // demo's own file names (circle_000.png, ...).
+    // A sample holding nothing but what the demo draws: train/ and val/ of circle/ and square/
+    // with the demo's own file names (circle_000.png, ...), and its marker (older demos wrote none).
     static bool LooksDrawn(string data)
     {
-        var splits = Directory.EnumerateFileSystemEntries(data).Select(Path.GetFileName).Order().ToList();
+        var splits = Directory.EnumerateFileSystemEntries(data).Select(Path.GetFileName)
+            .Where(name => name != DrawnMarker).Order().ToList();
         if (!splits.SequenceEqual(["train", "val"]))
             return false;
         foreach (var split in splits)
@@ -68,10 +69,13 @@ public static class DemoCommand
         var cacheDir = Path.Combine(root, "cache");
         // The drawn sample is replaced on each run, but only a folder that an earlier demo drew.
         var marker = Path.Combine(data, DrawnMarker);
+        if (File.Exists(root) || File.Exists(data))
+            throw new GraftException($"{(File.Exists(root) ? root : data)} is a file, so it is left alone; give the " +
+                                     "demo a folder with --out");
         if (Directory.Exists(data))
         {
-            if (!File.Exists(marker) && !LooksDrawn(data))
-                throw new GraftException($"{data} exists and was not drawn by graft demo, so it is left alone; " +
+            if (!LooksDrawn(data))
+                throw new GraftException($"{data} holds files that graft demo did not draw, so it is left alone; " +
                                          "give the demo another --out");
             Directory.Delete(data, recursive: true);
         }

@@ -31,7 +31,7 @@ public static class EvaluateCommand
             {
                 var clock = Stopwatch.StartNew();
                 if (parsed.GetValue(output) is { } target)
-                    OutputFolder.RequireWritableFile(target, "metrics.json", parsed.GetValue(model)!,
+                    OutputFolder.RequireWritableFile(target, "evaluation.json", parsed.GetValue(model)!,
                         parsed.GetValue(split)!);
                 var logger = new ConsoleLogger(mode);
                 var featureCache = FeatureSource.OpenCache(parsed.GetValue(cache), parsed.GetValue(noCache));

@@ -32,7 +32,7 @@ public static class CommandRunner
     /// <paramref name="atOnce"/> what a second Ctrl+C, which ends the process at once, leaves.
     /// </summary>
     public static int Run(OutputMode mode, Func<CancellationToken, int> body, string interrupted = "interrupted",
-        string atOnce = "nothing of it was written")
+        string atOnce = "nothing was written")
     {
         using var cancellation = new CancellationTokenSource();
         bool Stop()
@@ -43,7 +43,7 @@ public static class CommandRunner
                 return false; // the process ends now, with the signal's exit code
             }
             cancellation.Cancel();
-            Console.Error.WriteLine("Stopping after the current step (Ctrl+C again to stop at once)...");
+            Console.Error.WriteLine("Stopping after the current step (Ctrl+C or the signal again to stop at once)...");
             return true;
         }
         ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = Stop();

@@ -15,7 +15,7 @@ public static class OnnxImageBackbone
     public static BackboneInfo Describe(string path, ImageModelOptions options)
     {
         if (Directory.Exists(path))
-            throw new GraftException($"--backbone {path}: is a folder; give the .onnx file in it");
+            throw new GraftException($"--backbone {path} is a folder; give the .onnx file in it");
         if (!File.Exists(path))
             throw new GraftException($"--backbone {path}: no such file");
 

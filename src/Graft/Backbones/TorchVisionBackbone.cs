@@ -51,7 +51,7 @@ public static class TorchVisionBackbone
             return Path.GetFullPath(spec);
         if (Directory.Exists(spec))
             throw new GraftException(
-                $"--backbone {spec}: is a folder; give the .pth or .onnx file in it, or a name (see graft backbones)");
+                $"--backbone {spec} is a folder; give the .pth or .onnx file in it, or a name (see graft backbones)");
         var folder = hubDir ?? HubCheckpointsDir();
         var isBareName = Path.GetFileName(spec) == spec;
         if (isBareName && File.Exists(Path.Combine(folder, spec)))

@@ -152,10 +152,9 @@ internal sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observ
                     Counted.Of(epochs, "epoch"), clock.Elapsed.TotalSeconds, epochs * tuneData.Train.Count / clock.Elapsed.TotalSeconds);
             if (final.Interrupted)
                 throw new GraftInterruptedException(
-                    $"interrupted during fine-tuning epoch {final.Epoch + 1}; {modelPath} holds the best epoch " +
-                    "so far " +
-                    $"({final.BestEpoch}) and {checkpointPath} the last completed one ({final.Epoch}). " +
-                    "Continue with the same command and --resume");
+                    $"interrupted after fine-tuning epoch {final.Epoch} (the epoch in progress, if any, is not " +
+                    $"kept); {modelPath} holds the best epoch so far ({final.BestEpoch}) and {checkpointPath} the " +
+                    $"last completed one ({final.Epoch}). Continue with the same command and --resume");
 
             return Finish(request, data, source, train, val, test, final, headHistory, modelPath, checkpointPath);
         }

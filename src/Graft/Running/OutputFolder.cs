@@ -53,13 +53,7 @@ public static partial class OutputFolder
     /// land among the inputs, or the place is not writable.</exception>
     public static void RequireWritableFile(string path, string example, string model, params string[] inputs)
     {
-        if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
-            throw new GraftException($"--out {path} is a folder; give a file name in it, such as " +
-                                     Path.Combine(path, example));
         var real = Paths.Real(path);
-        var modelFile = Directory.Exists(model) ? Path.Combine(model, "model") : model;
-        if (real == Paths.Real(modelFile))
-            throw new GraftException($"--out {path} is the model file {modelFile}; give another file");
         foreach (var input in inputs)
         {
             var source = Path.TrimEndingDirectorySeparator(Paths.Real(input));
@@ -68,11 +62,31 @@ public static partial class OutputFolder
             if (Directory.Exists(input) && real.StartsWith(source + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 throw new GraftException($"--out {path} is inside {input}, which this command reads (it would " +
                                          "overwrite an input or become one); write it somewhere else");
+            // The images in a folder may be links to files elsewhere: none of those either.
+            if (Directory.Exists(input) && FilesUnder(input).FirstOrDefault(file => Paths.Real(file) == real) is { } image)
+                throw new GraftException($"--out {path} is {image} (through a link), an image this command reads; " +
+                                         "give another file");
         }
+        // The model and the reports its run wrote beside it.
+        var modelFolder = Directory.Exists(model) ? model : null;
+        var modelFile = modelFolder is null ? model : Path.Combine(modelFolder, "model");
+        var kept = modelFolder is null
+            ? [modelFile]
+            : new[] { "model", "metrics.json", "history.csv", "checkpoint" }.Select(name => Path.Combine(modelFolder, name));
+        if (kept.FirstOrDefault(file => Paths.Real(file) == real) is { } own)
+            throw new GraftException($"--out {path} is {own}, which belongs to the model; give another file");
+        if (Directory.Exists(path))
+            throw new GraftException($"--out {path} is a folder; give a file name in it, such as " +
+                                     Path.Combine(path, example));
+        if (Path.EndsInDirectorySeparator(path))
+            throw new GraftException($"--out {path} ends in a slash, so it names a folder; give a file name");
         if (AtomicFile.IsDevice(path))
             return; // written to directly, as /dev/stdout
         RequireMakeable(Path.GetDirectoryName(Path.GetFullPath(path))!, path);
     }
+
+    static IEnumerable<string> FilesUnder(string folder) => Directory.EnumerateFiles(folder, "*",
+        new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 16 });
 
     // A refused run leaves nothing behind, so the folder is not made yet: the nearest folder that
     // exists must take a file, and the rest of the path must not run into a file.
@@ -111,7 +125,10 @@ public static partial class OutputFolder
     /// <exception cref="GraftException">Another process holds the folder.</exception>
     public static IDisposable Claim(string outDir)
     {
-        var created = !Directory.Exists(outDir);
+        // The folders this makes, innermost first, so a refused run can take them away again.
+        var created = new List<string>();
+        for (var folder = Path.GetFullPath(outDir); !Directory.Exists(folder); folder = Path.GetDirectoryName(folder)!)
+            created.Add(folder);
         Directory.CreateDirectory(outDir);
         var path = Path.Combine(outDir, LockName);
         try
@@ -121,7 +138,7 @@ public static partial class OutputFolder
             stream.SetLength(0);
             stream.Write(System.Text.Encoding.UTF8.GetBytes($"{Environment.ProcessId}\n"));
             stream.Flush();
-            return new Claimed(stream, path, created ? outDir : null);
+            return new Claimed(stream, path, created);
         }
         catch (IOException e)
         {
@@ -130,17 +147,21 @@ public static partial class OutputFolder
         }
     }
 
-    // Holds the lock; on release removes it, and the folder too when this run made it and a
-    // refusal or an interruption left it empty.
-    sealed class Claimed(FileStream stream, string path, string? createdFolder) : IDisposable
+    // Holds the lock; on release removes it, and the folders this run made where a refusal or an
+    // interruption left them empty.
+    sealed class Claimed(FileStream stream, string path, List<string> createdFolders) : IDisposable
     {
         public void Dispose()
         {
             try
             {
                 File.Delete(path);
-                if (createdFolder is not null && !Directory.EnumerateFileSystemEntries(createdFolder).Any())
-                    Directory.Delete(createdFolder);
+                foreach (var folder in createdFolders)
+                {
+                    if (Directory.EnumerateFileSystemEntries(folder).Any())
+                        break;
+                    Directory.Delete(folder);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
