@@ -110,7 +110,7 @@ public class ProbeAndAdviceTests(HymenopteraSample sample) : IClassFixture<Hymen
         Assert.Equal(TransferStrategy.FineTuneTop, top.Strategy);
         Assert.Equal("last:1", choice.FineTune);
         Assert.Equal("layer4", choice.Layer);
-        Assert.StartsWith("Large data set, similar to ImageNet: ", choice.Why);
+        Assert.StartsWith("Large data set, similar to ImageNet. The smallest class", choice.Why);
         Assert.Contains(". The smallest class has 5000 training images", choice.Why);
         Assert.Equal(top.StrategyText, choice.Recommended);
 

@@ -39,7 +39,8 @@ public static class AutoStrategy
             ? $"{headKind} head on frozen {layer} features"
             : $"{headKind} head on {layer}, then fine-tuning ({fineTune})";
         var reasons = string.Join("; ", advice.Reasons);
-        var why = $"{Sentence(advice.Situation)}: {advice.StrategyText}. {Sentence(reasons)}.";
+        // The strategy itself is in Chosen and Recommended; Why gives the situation and the evidence.
+        var why = $"{Sentence(advice.Situation)}. {Sentence(reasons)}.";
         if (advice.Warnings.Count > 0)
             why += " " + string.Join(" ", advice.Warnings) + ".";
         return new StrategyChoice(chosen, why, advice.StrategyText, layer) { FineTune = fineTune };
