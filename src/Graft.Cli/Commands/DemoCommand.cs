@@ -20,16 +20,17 @@ public static class DemoCommand
             Description = "Folder for the sample, the model and the reports (default: graft-demo in the temporary folder, such as /tmp/graft-demo)",
             HelpName = "DIR",
         };
+        var cache = CommonOptions.Cache();
         var quiet = CommonOptions.Quiet();
         var verbose = CommonOptions.Verbose();
         var command = new Command("demo", "Train, evaluate and predict on a small drawn sample (needs no data)")
         {
-            output, quiet, verbose,
+            output, cache, quiet, verbose,
         };
         command.SetAction(parsed =>
         {
             var mode = OutputMode.Detect(parsed.GetValue(quiet), parsed.GetValue(verbose));
-            return CommandRunner.Run(mode, cancellation => Run(parsed.GetValue(output), mode, cancellation));
+            return CommandRunner.Run(mode, cancellation => Run(parsed.GetValue(output), parsed.GetValue(cache), mode, cancellation));
         });
         return command;
     }
@@ -60,13 +61,13 @@ public static class DemoCommand
     // Marks a sample folder as the demo's own (a hidden file, so not read as a class).
     const string DrawnMarker = ".graft-demo";
 
-    static int Run(string? outDir, OutputMode mode, CancellationToken cancellation)
+    static int Run(string? outDir, string? cache, OutputMode mode, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         var root = outDir ?? Path.Combine(Path.GetTempPath(), "graft-demo");
         var data = Path.Combine(root, "shapes");
         var modelDir = Path.Combine(root, "model");
-        var cacheDir = Path.Combine(root, "cache");
+        var cacheDir = cache ?? Path.Combine(root, "cache");
         // The drawn sample is replaced on each run, but only a folder that an earlier demo drew.
         var marker = Path.Combine(data, DrawnMarker);
         if (File.Exists(root) || File.Exists(data))

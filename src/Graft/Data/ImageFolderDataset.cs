@@ -68,7 +68,7 @@ public sealed class ImageFolderDataset
                 ? $"{root}: is a file; give the folder that holds one sub-folder per class"
                 : $"{root}: folder not found");
         if (!(valFraction > 0 && valFraction < 1))
-            throw new GraftException($"--val-fraction must be between 0 and 1 (got {valFraction})");
+            throw new GraftException($"--val-fraction must be above 0 and below 1 (got {valFraction})");
 
         var warnings = new List<string>();
         var ignored = new List<string>();
@@ -133,7 +133,7 @@ public sealed class ImageFolderDataset
         var unknown = classes.Keys.Where(name => !classNames.Contains(name)).ToList();
         if (unknown.Count > 0)
             throw new GraftException(
-                $"{Path.Combine(folder, unknown[0])}: class not in train (train has: {string.Join(", ", classNames)})" +
+                $"{Path.Combine(folder, unknown[0])}: not one of the model's classes (train has: {string.Join(", ", classNames)})" +
                 (unknown.Count > 1 ? $"; also unknown: {string.Join(", ", unknown.Skip(1))}" : "") +
                 (FirstExisting(folder, "val", "valid", "validation", "test") is { } split &&
                  unknown.Contains(Path.GetFileName(split))
