@@ -460,7 +460,7 @@ public class FineTuneTests
 
         var whole = Path.Combine(folder.Path, "whole");
         var (exit, _, errors) = await RunOneThread(Args(whole));
-        Assert.True(exit == 0, errors);
+        Assert.True(exit == 0, $"exit code {exit}: {errors}");
 
         // Ctrl+C once epoch 2's checkpoint is written: the run stops in a later epoch (6 images, 2 steps an epoch).
         var resumed = Path.Combine(folder.Path, "resumed");
