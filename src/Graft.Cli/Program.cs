@@ -15,4 +15,4 @@ var root = new RootCommand("Graft: transfer learning for .NET. Reuse an ImageNet
 var parsed = root.Parse(args);
 if (args.Length == 0)
     return parsed.Invoke();   // no command: help
-return parsed.Errors.Count > 0 ? ParseErrors.Report(parsed) : ParseErrors.ReportEmptyValues(parsed) ?? parsed.Invoke();
+return parsed.Errors.Count > 0 ? ParseErrors.Report(parsed) : ParseErrors.ReportValueProblems(parsed) ?? parsed.Invoke();

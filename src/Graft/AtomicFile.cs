@@ -16,13 +16,13 @@ public static class AtomicFile
     {
         // Through a link its target is written (the link stays); a device or a pipe, such as
         // /dev/stdout, cannot be renamed over, so it is written to directly.
-        var full = Paths.Real(path);
         if (IsDevice(path))
         {
             using var device = new FileStream(path, FileMode.Open, FileAccess.Write);
             write(device);
             return;
         }
+        var full = Paths.Real(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var temporary = Temporary(full);
         try

@@ -47,7 +47,7 @@ public static class EvaluateCommand
                     Reports.PrintPerClass(folder, metrics);
                 if (parsed.GetValue(output) is { } path)
                 {
-                    TrainingRun.WriteAtomically(path, JsonSerializer.Serialize(metrics, ModelFile.Json) + "\n");
+                    AtomicFile.WriteText(path, JsonSerializer.Serialize(metrics, ModelFile.Json) + "\n");
                     if (!mode.Quiet)
                         Console.Out.WriteLine($"Wrote {path}");
                 }

@@ -58,7 +58,7 @@ public static class PredictCommand
                 var top = Math.Min(k, classes.Count);
                 if (parsed.GetValue(output) is { } path)
                 {
-                    TrainingRun.WriteAtomically(path, path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+                    AtomicFile.WriteText(path, path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
                         ? Json(classes, features.Paths, probabilities, top)
                         : Csv(classes, features.Paths, probabilities, top));
                     if (!mode.Quiet)

@@ -25,7 +25,7 @@ public static partial class ParseErrors
     /// Refuses an empty value (<c>--out ""</c>, an unset shell variable), which no option or
     /// argument of Graft's means, and --quiet with --verbose; null when there is no such problem.
     /// </summary>
-    public static int? ReportEmptyValues(ParseResult result)
+    public static int? ReportValueProblems(ParseResult result)
     {
         var empty = result.CommandResult.Children
             .Select(child => child switch

@@ -5,7 +5,7 @@ namespace Graft.Data;
 /// <c>DATA/train/&lt;class&gt;</c> with <c>DATA/val/&lt;class&gt;</c> (and optionally
 /// <c>DATA/test/&lt;class&gt;</c>), or a single <c>DATA/&lt;class&gt;</c> split into train and val.
 /// </summary>
-public sealed class ImageFolderDataset
+public sealed record ImageFolderDataset
 {
     /// <summary>Class names, sorted ordinally; a label is an index into this list.</summary>
     public required IReadOnlyList<string> ClassNames { get; init; }
@@ -48,11 +48,9 @@ public sealed class ImageFolderDataset
         if (fewest >= FewTrainingImages)
             return data;
         var name = data.ClassNames[counts.IndexOf(fewest)];
-        return new ImageFolderDataset
+        return data with
         {
-            ClassNames = data.ClassNames, Train = data.Train, Val = data.Val, Test = data.Test,
-            ValIsSplit = data.ValIsSplit, TrainFolder = data.TrainFolder, Ignored = data.Ignored,
-            Warnings = [.. data.Warnings, $"class '{name}' has {(fewest == 1 ? "only 1 training image" : $"only {fewest} training images")}: " +
+            Warnings = [.. data.Warnings, $"class '{name}' has only {Counted.Of(fewest, "training image")}: " +
                                           "a head learns little from so few, and its val numbers vary a lot with " +
                                           "which images they are"],
         };

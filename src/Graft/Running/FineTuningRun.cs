@@ -242,9 +242,9 @@ internal sealed class FineTuningRun(ILogger? logger = null, IRunObserver? observ
         };
 
         ModelFile.Save(best with { Metadata = best.Metadata with { ValMetrics = metrics.Val } }, modelPath);
-        TrainingRun.WriteAtomically(Path.Combine(request.OutDir, "metrics.json"),
+        AtomicFile.WriteText(Path.Combine(request.OutDir, "metrics.json"),
             JsonSerializer.Serialize(metrics, ModelFile.Json) + "\n");
-        TrainingRun.WriteAtomically(Path.Combine(request.OutDir, "history.csv"),
+        AtomicFile.WriteText(Path.Combine(request.OutDir, "history.csv"),
             HistoryCsv(headHistory, final.History));
         File.Delete(checkpointPath);
         return new TrainResult(metrics, final.History, modelPath, all.Sum(f => f.FromCache), all.Sum(f => f.Computed),

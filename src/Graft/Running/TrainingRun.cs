@@ -108,9 +108,9 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
         ModelFile.Save(model, modelPath);
         // A fine-tuning checkpoint left here by an earlier run no longer goes with this model file.
         File.Delete(Path.Combine(request.OutDir, FineTuneCheckpoint.FileName));
-        WriteAtomically(Path.Combine(request.OutDir, "metrics.json"),
+        AtomicFile.WriteText(Path.Combine(request.OutDir, "metrics.json"),
             JsonSerializer.Serialize(metrics, ModelFile.Json) + "\n");
-        WriteAtomically(Path.Combine(request.OutDir, "history.csv"), HistoryCsv(trained.History));
+        AtomicFile.WriteText(Path.Combine(request.OutDir, "history.csv"), HistoryCsv(trained.History));
 
         if (trained.StopReason == "interrupted")
             throw new GraftInterruptedException(
@@ -184,7 +184,4 @@ public sealed class TrainingRun(ILogger? logger = null, IRunObserver? observer =
 
         static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
     }
-
-    /// <summary>Writes a text file through a temporary file and a rename.</summary>
-    public static void WriteAtomically(string path, string text) => AtomicFile.WriteText(path, text);
 }
